@@ -1,0 +1,56 @@
+"""Seeding, training and evaluation on a small slice of real MNIST."""
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from snn_helpers import SNN, evaluate, fit, get_device, mnist_loaders, predict, set_seed
+
+
+@pytest.fixture(scope="module")
+def loaders():
+    return mnist_loaders(batch_size=64, train_limit=2000, test_limit=500,
+                         generator=torch.Generator().manual_seed(0))
+
+
+def test_set_seed_seeds_torch_numpy_and_random():
+    set_seed(7)
+    first = (torch.rand(3), np.random.rand(3), random.random(), SNN(sizes=(4, 3)).fcs[0].weight.clone())
+    gen = set_seed(7)
+    second = (torch.rand(3), np.random.rand(3), random.random(), SNN(sizes=(4, 3)).fcs[0].weight.clone())
+    assert torch.equal(first[0], second[0]) and np.array_equal(first[1], second[1])
+    assert first[2] == second[2] and torch.equal(first[3], second[3])
+    assert torch.equal(torch.rand(2, generator=gen), torch.rand(2, generator=torch.Generator().manual_seed(7)))
+
+
+def test_device_is_the_gpu_only_when_there_is_one():
+    assert get_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_training_lowers_the_loss_and_beats_chance(loaders):
+    train, test = loaders
+    gen = set_seed(0)
+    model = SNN()
+    before = evaluate(model, test, num_steps=5, generator=gen)
+    history = fit(model, train, epochs=2, num_steps=5, generator=gen, progress=False)
+    after = evaluate(model, test, num_steps=5, generator=gen)
+    assert len(history) == 2
+    assert history[1] < history[0]
+    assert after > 0.6 and after > before + 0.3
+
+
+def test_predict_returns_one_label_per_image(loaders):
+    _, test = loaders
+    preds, truth = predict(SNN(), test, num_steps=2)
+    assert preds.shape == truth.shape == (500,)
+    assert torch.equal(truth, test.labels)
+    assert 0 <= int(preds.min()) and int(preds.max()) <= 9
+
+
+def test_zero_epochs_trains_nothing(loaders):
+    train, _ = loaders
+    model = SNN()
+    before = [p.clone() for p in model.parameters()]
+    assert fit(model, train, epochs=0, progress=False) == []
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
