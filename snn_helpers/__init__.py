@@ -2,7 +2,10 @@
 
 Modules: ``data`` (MNIST), ``encoding`` (Poisson spikes), ``neurons`` (LIF and
 surrogate spike), ``model`` (the SNN), ``training`` (fit/evaluate/seeding),
-``checkpoint``, ``plots`` and ``widgets`` (figures and slider functions).
+``checkpoint``, ``plots`` and ``widgets`` (figures and slider functions),
+``recipes`` (named training settings, the shipped model), ``compare`` (SNN
+against ANN: operations, energy, sparsity) and ``timesteps`` (accuracy
+against the number of time steps).
 """
 from .data import BatchLoader, as_tensors, ensure_mnist, load_mnist, mnist_loaders
 from .encoding import poisson_encode

@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from collections.abc import Iterable
+from pathlib import Path
 
 import torch
+from torch import nn
 
 
 def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as an int in ``[low, high]`` or raise TypeError/ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be an integer in {_range_text(low, high)}, "
+                        f"got {type(value).__name__} {value!r}")
     value = int(value)
     if (low is not None and value < low) or (high is not None and value > high):
         raise ValueError(f"{name} must be in {_range_text(low, high)}, got {value}")
@@ -28,13 +33,77 @@ def check_float(name: str, value, low: float | None = None, high: float | None =
     ``low_open=True`` excludes ``low`` itself (for "must be > 0").
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be a number in {_range_text(low, high, low_open)}, "
+                        f"got {type(value).__name__} {value!r}")
     value = float(value)
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}")
+        raise ValueError(f"{name} must be a finite number in {_range_text(low, high, low_open)}, got {value}")
     too_low = low is not None and (value <= low if low_open else value < low)
     if too_low or (high is not None and value > high):
         raise ValueError(f"{name} must be in {_range_text(low, high, low_open)}, got {value}")
+    return value
+
+
+def check_bool(name: str, value) -> bool:
+    """Return ``value`` if it is a bool (``True``/``False``) or raise TypeError."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return value
+
+
+def check_path(name: str, value) -> Path:
+    """Return ``value`` (a str or path-like) as a ``Path`` or raise TypeError/ValueError."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file path (str or pathlib.Path), got {type(value).__name__}")
+    if not str(value):
+        raise ValueError(f"{name} must be a non-empty file path")
+    return Path(value)
+
+
+def check_file(name: str, value) -> Path:
+    """Return ``value`` as the ``Path`` of an existing file or raise TypeError/ValueError."""
+    path = check_path(name, value)
+    if not path.is_file():
+        raise ValueError(f"{name} must be an existing file, got {str(path)!r} (not found)")
+    return path
+
+
+def check_generator(name: str, value) -> torch.Generator | None:
+    """Return ``value`` if it is ``None`` or a ``torch.Generator`` or raise TypeError."""
+    if value is not None and not isinstance(value, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator or None, got {type(value).__name__}")
+    return value
+
+
+def check_device(name: str, value) -> torch.device | None:
+    """Return ``value`` as a ``torch.device`` (``None`` stays ``None``) or raise TypeError/ValueError."""
+    if value is None:
+        return None
+    if not isinstance(value, (str, torch.device)):
+        raise TypeError(f"{name} must be None, a str such as 'cpu' or a torch.device, got {type(value).__name__}")
+    try:
+        device = torch.device(value)
+    except RuntimeError:
+        raise ValueError(f"{name} must be a device such as 'cpu' or 'cuda', got {value!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name} is {value!r} but no CUDA GPU is available; use 'cpu' or None")
+    return device
+
+
+def check_module(name: str, value) -> nn.Module:
+    """Return ``value`` if it is a ``torch.nn.Module`` or raise TypeError."""
+    if not isinstance(value, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module such as SNN(), got {type(value).__name__}")
+    return value
+
+
+def check_loader(name: str, value):
+    """Return ``value`` if it is iterable and, when it has a length, not empty."""
+    if not isinstance(value, Iterable) or isinstance(value, (str, bytes, torch.Tensor)):
+        raise TypeError(f"{name} must be an iterable of (images, labels) batches such as a "
+                        f"BatchLoader, got {type(value).__name__}")
+    if hasattr(value, "__len__") and len(value) == 0:
+        raise ValueError(f"{name} must yield at least one batch, got an empty {type(value).__name__}")
     return value
 
 
@@ -46,11 +115,14 @@ def check_choice(name: str, value, choices) -> str:
 
 
 def check_tensor(name: str, value, ndim: int | tuple[int, ...] | None = None,
-                 last_dims: tuple[int, ...] | None = None) -> torch.Tensor:
-    """Check that ``value`` is a floating tensor with the expected rank and trailing sizes."""
+                 last_dims: tuple[int, ...] | None = None, integer: bool = False) -> torch.Tensor:
+    """Check that ``value`` is a floating (``integer=True``: integer) tensor with the
+    expected rank and trailing sizes."""
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    if not value.is_floating_point():
+    if integer and (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool):
+        raise TypeError(f"{name} must be an integer tensor, got dtype {value.dtype}")
+    if not integer and not value.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else ndim
@@ -73,7 +145,6 @@ def check_unit_interval(name: str, value: torch.Tensor) -> torch.Tensor:
 
 
 def _range_text(low, high, low_open: bool = False) -> str:
-    left = "(" if low_open else "["
-    lo = "-inf" if low is None else low
-    hi = "inf" if high is None else high
-    return f"{left}{lo}, {hi}]" if high is not None else f"{left}{lo}, inf)"
+    left = "(" if low_open or low is None else "["
+    right = ")" if high is None else "]"
+    return f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"

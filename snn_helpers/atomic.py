@@ -22,6 +22,8 @@ def atomic_path(target):
     os.close(fd)
     try:
         yield Path(tmp)
+        with open(tmp, "r+b") as written:  # on disk before the rename, so a power cut cannot leave it empty
+            os.fsync(written.fileno())
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):

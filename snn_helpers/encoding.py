@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ._checks import check_int, check_tensor, check_unit_interval
+from ._checks import check_generator, check_int, check_tensor, check_unit_interval
 
 
 def poisson_encode(images: torch.Tensor, num_steps: int,
@@ -20,6 +20,13 @@ def poisson_encode(images: torch.Tensor, num_steps: int,
     num_steps = check_int("num_steps", num_steps, 1)
     check_tensor("images", images)
     check_unit_interval("images", images)
-    noise = torch.rand((num_steps, *images.shape), generator=generator,
+    check_generator("generator", generator)
+    # Intensity 1 always fires and 0 never does, so only the pixels strictly in between
+    # need random numbers: about a fifth of MNIST's pixels.
+    probs = images.reshape(-1)
+    spikes = (probs >= 1).to(images.dtype).expand(num_steps, -1).contiguous()
+    drawn = ((probs > 0) & (probs < 1)).nonzero().squeeze(1)
+    noise = torch.rand((num_steps, drawn.numel()), generator=generator,
                        device=images.device, dtype=images.dtype)
-    return (noise < images.unsqueeze(0)).to(images.dtype)
+    spikes.index_copy_(1, drawn, (noise < probs[drawn]).to(images.dtype))
+    return spikes.view(num_steps, *images.shape)

@@ -5,9 +5,12 @@ import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
-from ._checks import check_int, check_tensor
+from ._checks import check_bool, check_choice, check_int, check_tensor
 from .neurons import LIF
+
+PRECISIONS = ("fp32", "bf16")
 
 
 class SNN(nn.Module):
@@ -19,21 +22,29 @@ class SNN(nn.Module):
     ``scores(x) = forward(x).sum(0)`` of shape ``[B, 10]``.
 
     ``fast=True`` (the default) computes each layer's linear map once for all
-    time steps and runs the LIF recurrence as one fused node; ``fast=False``
-    runs the step-by-step loop. Both give the same outputs and gradients.
+    time steps and runs the LIF recurrence as one fused node (on the CPU the
+    first product also leaves out the inputs that are zero throughout the
+    batch: they add exact zeros); ``fast=False`` runs the step-by-step loop.
+    Both give the same outputs and gradients.
+    ``precision="bf16"`` runs the matrix products in bfloat16 (autocast) and the
+    LIF recurrence in fp32: about twice as fast on a CPU with AVX-512 BF16.
     The LIF settings (``beta``, ``threshold``, ``reset``, ``surrogate``,
     ``slope``) are shared by all layers.
     """
 
     def __init__(self, sizes=(784, 512, 256, 10), beta: float = 0.95, threshold: float = 1.0,
                  reset: str = "zero", surrogate: str = "sigmoid", slope: float = 10.0,
-                 fast: bool = True):
+                 fast: bool = True, precision: str = "fp32"):
         super().__init__()
+        if not isinstance(sizes, (list, tuple)):
+            raise TypeError(f"sizes must be a list or tuple of layer sizes such as (784, 512, 256, 10), "
+                            f"got {type(sizes).__name__}")
         sizes = tuple(sizes)
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
         self.sizes = tuple(check_int(f"sizes[{i}]", n, 1) for i, n in enumerate(sizes))
-        self.fast = bool(fast)
+        self.fast = check_bool("fast", fast)
+        self.precision = check_choice("precision", precision, PRECISIONS)
         self.fcs = nn.ModuleList(nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
         self.lifs = nn.ModuleList(LIF(beta, threshold, reset, surrogate, slope) for _ in sizes[1:])
 
@@ -50,14 +61,26 @@ class SNN(nn.Module):
                              f"sample, got shape {tuple(x.shape)}")
         return x.flatten(2)
 
+    def _current(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """``x @ weight.T + bias`` as fp32 ``[..., out]``; in bfloat16 with ``precision="bf16"``."""
+        if self.precision == "fp32":
+            return F.linear(x, weight, bias)
+        with torch.autocast(x.device.type, dtype=torch.bfloat16):
+            return F.linear(x, weight, bias).float()
+
     def forward(self, x: torch.Tensor, record: bool = False):
         """Output spikes ``[T, B, C]``; with ``record=True`` also a dict of per-layer
         ``spikes`` and ``potentials`` (lists of ``[T, B, N_l]``, potentials before reset)."""
         x = self._flatten_input(x)
         spikes, potentials = [], []
         if self.fast:
-            for fc, lif in zip(self.fcs, self.lifs):
-                x, potential = lif.run_fused(fc(x))  # one matrix product over all T*B rows
+            weights = [fc.weight for fc in self.fcs]
+            if x.device.type == "cpu":  # the products dominate there: leave out the inputs that are
+                # zero at every step of the whole batch (MNIST's border, about 1/3 of the pixels)
+                live = (x.flatten(0, 1).abs().sum(0) != 0).nonzero().squeeze(1)
+                x, weights[0] = x.index_select(2, live), weights[0].index_select(1, live)
+            for fc, weight, lif in zip(self.fcs, weights, self.lifs):
+                x, potential = lif.run_fused(self._current(x, weight, fc.bias))  # one product, all T*B rows
                 spikes.append(x)
                 potentials.append(potential)
         else:
@@ -67,7 +90,7 @@ class SNN(nn.Module):
             for x_t in x:
                 step_spikes, step_potentials = [], []
                 for i, (fc, lif) in enumerate(zip(self.fcs, self.lifs)):
-                    x_t, potential, mems[i] = lif.step(fc(x_t), mems[i])
+                    x_t, potential, mems[i] = lif.step(self._current(x_t, fc.weight, fc.bias), mems[i])
                     step_spikes.append(x_t)
                     step_potentials.append(potential)
                 steps.append((step_spikes, step_potentials))
@@ -80,3 +103,8 @@ class SNN(nn.Module):
     def scores(self, x: torch.Tensor) -> torch.Tensor:
         """Class scores ``[B, C]``: output spike counts over the ``T`` steps."""
         return self.forward(x).sum(0)
+
+    def running_scores(self, x: torch.Tensor) -> torch.Tensor:
+        """Scores ``[T, B, C]``: entry ``t`` is what :meth:`scores` gives on the first ``t + 1``
+        steps of ``x``. The network is causal, so one run of ``T`` steps holds every shorter one."""
+        return self.forward(x).cumsum(0)

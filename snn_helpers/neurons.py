@@ -27,8 +27,8 @@ def sigmoid_derivative(x: torch.Tensor, slope: float) -> torch.Tensor:
 
     This is the derivative of ``sigmoid(slope * x) / slope``.
     """
-    s = torch.sigmoid(slope * x)
-    return s * (1 - s)
+    s = (slope * x).sigmoid_()  # in place on its own temporaries: the fused backward runs it on [T, B, N]
+    return s.mul_(1 - s)
 
 
 def fast_sigmoid_derivative(x: torch.Tensor, slope: float) -> torch.Tensor:
@@ -108,6 +108,9 @@ class LIF(nn.Module):
         return spk, potential, potential - self.threshold * spk
 
     def forward(self, current: torch.Tensor, mem: torch.Tensor):
+        check_tensor("current", current)
+        if check_tensor("mem", mem).shape != current.shape:
+            raise ValueError(f"mem must have the shape of current {tuple(current.shape)}, got {tuple(mem.shape)}")
         spk, _, mem = self.step(current, mem)
         return spk, mem
 
@@ -152,19 +155,24 @@ class FusedLIF(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, currents, beta, threshold, slope, surrogate, reset):
-        potentials = torch.empty_like(currents)
-        mem = torch.zeros_like(currents[0])
+        # Every step writes into preallocated [T, B, N] tensors: three small kernels, no allocation.
+        potentials, spikes = torch.empty_like(currents), torch.empty_like(currents)
+        kept = torch.empty_like(currents[0])  # 1 - S[t-1]: the membranes a reset to zero keeps
         for t in range(currents.shape[0]):
-            potential = torch.add(currents[t], mem, alpha=beta, out=potentials[t])
-            fired = potential >= threshold
+            if t == 0:
+                potentials[0] = currents[0]  # the membrane starts at zero
+            elif reset == "zero":  # U[t] = I[t] + beta * U[t-1] * (1 - S[t-1])
+                torch.addcmul(currents[t], potentials[t - 1], kept, value=beta, out=potentials[t])
+            else:  # U[t] = I[t] + beta * (U[t-1] - threshold * S[t-1])
+                torch.add(currents[t], potentials[t - 1], alpha=beta, out=potentials[t])
+                potentials[t].sub_(spikes[t - 1], alpha=beta * threshold)
+            torch.ge(potentials[t], threshold, out=spikes[t])
             if reset == "zero":
-                mem = potential.masked_fill(fired, 0.0)
-            else:
-                mem = potential - threshold * fired.to(potential.dtype)
-        spikes = (potentials >= threshold).to(currents.dtype)
+                torch.lt(potentials[t], threshold, out=kept)
         ctx.save_for_backward(potentials, spikes)
         ctx.beta, ctx.threshold, ctx.slope, ctx.surrogate, ctx.reset = beta, threshold, slope, surrogate, reset
         ctx.mark_non_differentiable(potentials)
+        ctx.set_materialize_grads(False)  # backward gets None, not a tensor of zeros, for the potentials
         return spikes, potentials
 
     @staticmethod
@@ -172,10 +180,10 @@ class FusedLIF(torch.autograd.Function):
         potentials, spikes = ctx.saved_tensors
         g = SURROGATES[ctx.surrogate](potentials - ctx.threshold, ctx.slope)
         if ctx.reset == "zero":
-            carry = (1.0 - spikes) - potentials * g
+            carry = (1.0 - spikes).addcmul_(potentials, g, value=-1.0)
         else:
-            carry = 1.0 - ctx.threshold * g
-        grad = grad_spikes * g  # direct term dL/dS[t] * g[t]; the recurrence adds the rest
+            carry = torch.mul(g, -ctx.threshold).add_(1.0)
+        grad = g.mul_(grad_spikes)  # the direct term dL/dS[t] * g[t]; the recurrence adds the rest
         for t in range(grad.shape[0] - 2, -1, -1):
             grad[t].addcmul_(carry[t], grad[t + 1], value=ctx.beta)
         return grad, None, None, None, None, None

@@ -43,6 +43,13 @@ def checkpoint_dir() -> Path:
     return path
 
 
+def media_dir() -> Path:
+    """Folder for videos (MP4): ``build/media`` or ``build/quick/media``; never committed."""
+    path = PROJECT_ROOT / "build" / ("quick/media" if quick_mode() else "media")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def pretrained_dir() -> Path:
     """Folder of the checkpoint shipped with the project."""
     return PROJECT_ROOT / "pretrained"

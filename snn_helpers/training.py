@@ -1,6 +1,9 @@
 """Seeding, device choice, training and evaluation."""
 from __future__ import annotations
 
+import ctypes
+import functools
+import math
 import random
 import time
 
@@ -9,8 +12,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._checks import check_float, check_int
-from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from ._checks import (check_bool, check_choice, check_device, check_float, check_generator, check_int,
+                      check_loader, check_module, check_path)
+from .checkpoint import (RESUME_KEYS, check_checkpoint_path, load_checkpoint, rng_state, save_checkpoint,
+                         set_rng_state)
 from .encoding import poisson_encode
 
 
@@ -28,43 +33,104 @@ def get_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+@functools.cache
+def keep_freed_memory() -> None:
+    """Let glibc keep freed memory for reuse instead of handing it back to the system.
+
+    A training step frees and allocates tensors of a few MB; by default glibc
+    returns them and the next step faults the pages in again (about 4,000 page
+    faults per batch of 128). Does nothing where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GiB of free memory at the heap top
+    libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: blocks below 32 MiB come from the reusable heap
+
+
 def _encode(images, num_steps, generator, device):
     """Poisson spikes ``[T, B, 1, 28, 28]`` drawn on the CPU generator, moved to ``device``."""
     return poisson_encode(images, num_steps, generator).to(device, non_blocking=True)
 
 
+SCHEDULES = ("constant", "cosine")
+
+
+def lr_factor(schedule: str, step: int, total: int) -> float:
+    """Multiplier of the peak learning rate at batch ``step`` of ``total``.
+
+    ``constant``: 1 throughout (the seed). ``cosine``: a linear warm-up over the
+    first 5% of the batches, then a half cosine down to 0 at the last batch.
+    """
+    check_choice("schedule", schedule, SCHEDULES)
+    if schedule == "constant":
+        return 1.0
+    warmup = max(1, round(0.05 * total))
+    if step < warmup:
+        return (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+
+def run_settings(model: nn.Module, num_steps: int, lr: float, schedule: str, epochs: int) -> dict:
+    """What a checkpoint records about a run: the model's settings and the training ones.
+
+    A schedule other than ``constant`` depends on the planned ``epochs``, so it is recorded then.
+    """
+    return {**model.settings(), "num_steps": num_steps, "lr": lr, "schedule": schedule,
+            "schedule_epochs": None if schedule == "constant" else epochs}
+
+
 def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr: float = 1e-3, *,
-        generator: torch.Generator | None = None, device: torch.device | None = None,
-        checkpoint_path=None, resume_from=None, progress: bool = True) -> list[float]:
-    """Train with Adam and cross-entropy on output spike counts; return the per-epoch mean loss.
+        schedule: str = "constant", generator: torch.Generator | None = None,
+        device: torch.device | None = None, checkpoint_path=None, resume_from=None,
+        progress: bool = True) -> list[float]:
+    """Train with Adam and cross-entropy on ``model.scores``; return the per-epoch mean loss.
 
     ``train_loader`` yields ``(images [B, 1, 28, 28], labels [B])``. ``generator``
     draws the Poisson spikes. With ``checkpoint_path`` a checkpoint is written
     after every epoch (atomically); with ``resume_from`` training continues
     from a checkpoint up to ``epochs`` epochs in total, so 2 epochs + resume to 3
-    equals 3 epochs in one go.
+    equals 3 epochs in one go. ``lr`` is the peak learning rate; ``schedule``
+    (see :func:`lr_factor`) sets it batch by batch. A schedule other than
+    ``constant`` is planned for ``epochs`` epochs, so it resumes only with the same ``epochs``.
     """
+    check_module("model", model)
+    check_loader("train_loader", train_loader)
     epochs = check_int("epochs", epochs, 0)
     num_steps = check_int("num_steps", num_steps, 1)
     lr = check_float("lr", lr, 0.0, low_open=True)
-    device = device or get_device()
-    model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    check_choice("schedule", schedule, SCHEDULES)
+    check_generator("generator", generator)
+    device = check_device("device", device) or get_device()
+    if checkpoint_path is not None:
+        checkpoint_path = check_checkpoint_path("checkpoint_path", checkpoint_path)
+    check_bool("progress", progress)
     generators = {"encode": generator, "loader": getattr(train_loader, "generator", None)}
-    settings = {**model.settings(), "num_steps": num_steps, "lr": lr}
-    history, start = [], 0
+    settings = run_settings(model, num_steps, lr, schedule, epochs)
+    history, start, state = [], 0, None
     if resume_from is not None:
-        state = load_checkpoint(resume_from, expected_settings=settings)
+        state = load_checkpoint(check_path("resume_from", resume_from), settings, keys=RESUME_KEYS)
+        start = int(state["epoch"])
+        if epochs < start:
+            raise ValueError(f"epochs must be at least {start} (the epochs in {resume_from}) "
+                             f"to resume, got {epochs}")
+        set_rng_state(state["rng"], generators)
+    model.to(device)
+    keep_freed_memory()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # one kernel per step
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        history, start = list(state["loss_history"]), int(state["epoch"])
-        set_rng_state(state["rng"], generators)
+        history = list(state["loss_history"])
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(start, epochs):
         model.train()
         total, batches = 0.0, 0
         bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=True)
-        for images, labels in bar:
+        for i, (images, labels) in enumerate(bar):
+            for group in optimizer.param_groups:
+                group["lr"] = lr * lr_factor(schedule, epoch * len(train_loader) + i, epochs * len(train_loader))
             loss = loss_fn(model.scores(_encode(images, num_steps, generator, device)), labels.to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -85,8 +151,11 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
 def predict(model: nn.Module, loader, num_steps: int = 10, *, generator: torch.Generator | None = None,
             device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Predicted and true labels ``([N], [N])`` over a loader; prediction = most output spikes."""
+    check_module("model", model)
+    check_loader("loader", loader)
     num_steps = check_int("num_steps", num_steps, 1)
-    device = device or get_device()
+    check_generator("generator", generator)
+    device = check_device("device", device) or get_device()
     model.to(device).eval()
     preds, truth = [], []
     for images, labels in loader:

@@ -1,0 +1,307 @@
+"""Training speed on MNIST, side by side in one process: the seed's loop, snnTorch, and the fast path.
+
+Variants (T = 10 steps, batches of 128 real MNIST images, Adam, lr 1e-3):
+  (a) seed_loop  - the seed's code: step-by-step forward, its Poisson encoder, Adam as the seed builds it
+  (b) snntorch   - the same network from ``snn.Leaky`` (reset to zero, sigmoid surrogate slope 10), seed encoder
+  (c) fast_fp32  - ``snn_helpers``: each Linear once over all T*B rows, then ``FusedLIF``; as ``fit`` trains it
+  (d) fast_bf16  - (c) with the matrix products in bfloat16 (``SNN(precision="bf16")``)
+
+A timed training step covers encoding, forward, loss, backward and the optimizer
+step. Rounds are interleaved (each round times every variant, the order rotating)
+and the median per variant is reported. In the same rounds the script times the
+matrix products of one training step on their own (fp32 and bf16) to get this
+machine's GEMM ceiling. Prints a table, then one JSON line.
+
+    python benchmarks/train_speed.py [--rounds 5] [--batches 20] [--threads N]
+
+snntorch is a benchmark-only extra: ``pip install snntorch==1.0.0`` (``make bench`` does it).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from itertools import islice
+
+import torch
+from torch import nn
+
+from snn_helpers import SNN, BatchLoader, as_tensors, load_mnist, poisson_encode
+from snn_helpers.training import keep_freed_memory
+
+T, BATCH, LR = 10, 128, 1e-3
+SIZES = (784, 512, 256, 10)
+
+
+# ---- (a) the seed's code, as in the seed notebook (comments trimmed) ----
+def poisson_spike_encoding(images, num_steps=100):
+    batch_size = images.shape[0]
+    image_shape = images.shape[1:]
+    rand_vals = torch.rand((num_steps, batch_size, *image_shape), device=images.device)
+    spike_trains = rand_vals < images.unsqueeze(0)
+    return spike_trains.float()
+
+
+class SurrogateSpike(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return (input >= 1.0).float()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, = ctx.saved_tensors
+        grad_input = grad_output.clone()
+        sigmoid_grad = 1 / (1 + torch.exp(-10 * (input - 1)))
+        return grad_input * sigmoid_grad * (1 - sigmoid_grad)
+
+
+class LIFNeuron(nn.Module):
+    def __init__(self, beta=0.95, threshold=1.0):
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+    def forward(self, input_current, membrane_potential):
+        membrane_potential = self.beta * membrane_potential + input_current
+        spike = SurrogateSpike.apply(membrane_potential)
+        membrane_potential = membrane_potential * (1.0 - spike)
+        return spike, membrane_potential
+
+    def init_leaky(self, shape, device):
+        return torch.zeros(shape, device=device)
+
+
+class SNNModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.fc1 = nn.Linear(28 * 28, 512)
+        self.lif1 = LIFNeuron(beta=0.95)
+        self.fc2 = nn.Linear(512, 256)
+        self.lif2 = LIFNeuron(beta=0.95)
+        self.fc3 = nn.Linear(256, 10)
+        self.lif3 = LIFNeuron(beta=0.95)
+
+    def forward(self, x, num_steps=100):
+        batch_size = x.shape[1]
+        mem1 = self.lif1.init_leaky((batch_size, 512), x.device)
+        mem2 = self.lif2.init_leaky((batch_size, 256), x.device)
+        mem3 = self.lif3.init_leaky((batch_size, 10), x.device)
+        spk3_rec = []
+        for step in range(num_steps):
+            x_t = self.flatten(x[step])
+            spk1, mem1 = self.lif1(self.fc1(x_t), mem1)
+            spk2, mem2 = self.lif2(self.fc2(spk1), mem2)
+            spk3, mem3 = self.lif3(self.fc3(spk2), mem3)
+            spk3_rec.append(spk3)
+        return torch.stack(spk3_rec)
+
+
+# ---- (b) the same network from snnTorch ----
+def snntorch_model() -> nn.Module:
+    try:
+        import snntorch as snn
+        from snntorch import surrogate
+    except ImportError as err:
+        raise SystemExit("snntorch is needed for variant (b): pip install snntorch==1.0.0 "
+                         "(or `make bench`)") from err
+
+    class LeakyNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            grad = surrogate.sigmoid(slope=10)
+            self.fcs = nn.ModuleList(nn.Linear(i, o) for i, o in zip(SIZES[:-1], SIZES[1:]))
+            self.lifs = nn.ModuleList(snn.Leaky(beta=0.95, threshold=1.0, spike_grad=grad,
+                                                reset_mechanism="zero") for _ in SIZES[1:])
+
+        def forward(self, x, num_steps):
+            mems = [lif.init_leaky() for lif in self.lifs]
+            out = []
+            for step in range(num_steps):
+                spk = x[step].flatten(1)
+                for i, (fc, lif) in enumerate(zip(self.fcs, self.lifs)):
+                    spk, mems[i] = lif(fc(spk), mems[i])
+                out.append(spk)
+            return torch.stack(out)
+
+    return LeakyNet()
+
+
+# ---- one training step per variant: encode, forward, loss on spike counts, backward, Adam ----
+class Variant:
+    """A model, its optimizer and how it encodes and runs one batch."""
+
+    def __init__(self, name, model, optimizer, encode, scores):
+        self.name, self.model, self.optimizer = name, model, optimizer
+        self.encode, self.scores = encode, scores
+        self.loss_fn = nn.CrossEntropyLoss()
+
+    def step(self, images, labels):
+        loss = self.loss_fn(self.scores(self.encode(images)), labels)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
+
+
+def build_variants(generator: torch.Generator) -> list[Variant]:
+    torch.manual_seed(0)
+    seed = SNNModel()
+    leaky = snntorch_model()
+    fast = {p: SNN(SIZES, precision=p) for p in ("fp32", "bf16")}
+    for model in (leaky, *fast.values()):  # every variant starts from the same weights
+        for fc, (w, b) in zip(model.fcs, [(m.weight, m.bias) for m in (seed.fc1, seed.fc2, seed.fc3)]):
+            fc.load_state_dict({"weight": w.detach(), "bias": b.detach()})
+
+    def seed_encode(images):
+        return poisson_spike_encoding(images, T)
+
+    def fast_encode(images):
+        return poisson_encode(images, T, generator)
+
+    variants = [
+        Variant("seed_loop", seed, torch.optim.Adam(seed.parameters(), lr=LR), seed_encode,
+                lambda x: seed(x, T).sum(0)),
+        Variant("snntorch", leaky, torch.optim.Adam(leaky.parameters(), lr=LR), seed_encode,
+                lambda x: leaky(x, T).sum(0)),
+    ]
+    for precision, model in fast.items():  # the optimizer exactly as snn_helpers.fit builds it
+        variants.append(Variant(f"fast_{precision}", model,
+                                torch.optim.Adam(model.parameters(), lr=LR, fused=True),
+                                fast_encode, model.scores))
+    return variants
+
+
+# ---- the matrix products of one training step, on their own ----
+def gemm_shapes():
+    """(m, k, n) of every product in one training step: forward, weight gradients, and the
+    input gradients of layers 2 and 3 (the input spikes need none)."""
+    m = T * BATCH
+    layers = list(zip(SIZES[:-1], SIZES[1:]))
+    forward = [(m, i, o) for i, o in layers]  # [T*B, in] x [in, out]
+    weight_grad = [(o, m, i) for i, o in layers]  # [out, T*B] x [T*B, in]
+    input_grad = [(m, o, i) for i, o in layers[1:]]  # [T*B, out] x [out, in]
+    return forward + weight_grad + input_grad
+
+
+FLOPS_PER_STEP = sum(2 * m * k * n for m, k, n in gemm_shapes())
+FLOPS_PER_SAMPLE = FLOPS_PER_STEP / BATCH
+FIRST_LAYER_FLOPS_PER_SAMPLE = 2 * 2 * T * SIZES[0] * SIZES[1]  # its forward and weight-gradient products
+
+
+def live_input_fraction(batches) -> float:
+    """Mean fraction of the input pixels that are non-zero in some image of the batch: the
+    columns the fast path's first product keeps (it leaves out inputs silent all batch long)."""
+    return statistics.mean((images.flatten(1).amax(0) > 0).float().mean().item() for images, _ in batches)
+
+
+def gemm_operands(dtype):
+    gen = torch.Generator().manual_seed(0)
+    return [((torch.rand(m, k, generator=gen) < 0.2).to(dtype), torch.randn(k, n, generator=gen).to(dtype))
+            for m, k, n in gemm_shapes()]
+
+
+def time_gemms(operands, repeats: int) -> float:
+    """GFLOP/s of the training step's products, run back to back ``repeats`` times."""
+    for a, b in operands:
+        torch.mm(a, b)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for a, b in operands:
+            torch.mm(a, b)
+    return FLOPS_PER_STEP * repeats / (time.perf_counter() - start) / 1e9
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.machine()
+
+
+def time_training(variant: Variant, batches) -> float:
+    """Samples per second over ``batches`` after one untimed warm-up step."""
+    variant.step(*batches[0])
+    start = time.perf_counter()
+    for images, labels in batches:
+        variant.step(images, labels)
+    return sum(len(labels) for _, labels in batches) / (time.perf_counter() - start)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median reported)")
+    parser.add_argument("--batches", type=int, default=20, help="timed training steps per variant and round")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.batches < 1 or (args.threads is not None and args.threads < 1):
+        parser.error("--rounds, --batches and --threads must be at least 1")
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    keep_freed_memory()  # what fit() does; process-wide, so every variant gets it
+    load_start = os.getloadavg()
+    generator = torch.Generator().manual_seed(0)
+    images, labels = as_tensors(load_mnist(train=True))
+    loader = BatchLoader(images, labels, BATCH, shuffle=True, generator=generator)
+    batches = list(islice(iter(loader), args.batches))
+    variants = build_variants(generator)
+    operands = {"fp32": gemm_operands(torch.float32), "bf16": gemm_operands(torch.bfloat16)}
+    speed = {v.name: [] for v in variants}
+    gemm = {p: [] for p in operands}
+    for r in range(args.rounds):
+        for p, ops in operands.items():
+            gemm[p].append(time_gemms(ops, repeats=5))
+        for v in variants[r % len(variants):] + variants[:r % len(variants)]:
+            speed[v.name].append(time_training(v, batches))
+        print(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{k} {s[-1]:,.0f}/s" for k, s in speed.items())
+              + ", GEMM " + ", ".join(f"{p} {g[-1]:.0f} GFLOP/s" for p, g in gemm.items()), flush=True)
+
+    gflops = {p: statistics.median(g) for p, g in gemm.items()}
+    ceiling = {p: g * 1e9 / FLOPS_PER_SAMPLE for p, g in gflops.items()}
+    med = {name: statistics.median(s) for name, s in speed.items()}
+    results = {}
+    for name, value in med.items():
+        results[name] = {
+            "samples_per_s": round(value),
+            "vs_seed_loop": round(value / med["seed_loop"], 3),
+            "vs_snntorch": round(value / med["snntorch"], 3),
+            "fraction_of_fp32_gemm_ceiling": round(value / ceiling["fp32"], 3),
+        }
+    live = live_input_fraction(batches)
+    fast_flops = FLOPS_PER_SAMPLE - (1 - live) * FIRST_LAYER_FLOPS_PER_SAMPLE
+    for precision in gflops:  # against its own ceiling, counting all products and only those it runs
+        value, result = med[f"fast_{precision}"], results[f"fast_{precision}"]
+        result[f"fraction_of_{precision}_gemm_ceiling"] = round(value / ceiling[precision], 3)
+        result[f"fraction_of_{precision}_gemm_ceiling_executed_flops"] = round(
+            value * fast_flops / (gflops[precision] * 1e9), 3)
+
+    print(f"\nmatrix products per sample: {FLOPS_PER_SAMPLE / 1e6:.2f} MFLOP; GEMM ceiling "
+          + ", ".join(f"{p} {gflops[p]:.0f} GFLOP/s = {ceiling[p]:,.0f} samples/s" for p in gflops))
+    print(f"the fast path leaves out inputs silent all batch long: it keeps {live:.0%} of the pixels, "
+          f"{fast_flops / 1e6:.2f} MFLOP per sample (fractions below count the full {FLOPS_PER_SAMPLE / 1e6:.2f})")
+    print(f"{'variant':<11}{'samples/s':>11}{'vs (a)':>8}{'vs (b)':>8}{'of fp32 ceiling':>17}")
+    for name, r in results.items():
+        print(f"{name:<11}{r['samples_per_s']:>11,}{r['vs_seed_loop']:>8.2f}{r['vs_snntorch']:>8.2f}"
+              f"{r['fraction_of_fp32_gemm_ceiling']:>17.0%}")
+    summary = {
+        "benchmark": "train_speed", "num_steps": T, "batch_size": BATCH, "rounds": args.rounds,
+        "batches_per_round": args.batches, "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "cpu": cpu_name(),
+        "load_average_start_end": [round(load_start[0], 2), round(os.getloadavg()[0], 2)],
+        "flops_per_sample": FLOPS_PER_SAMPLE, "fast_path_live_inputs": round(live, 3),
+        "fast_path_flops_per_sample": round(fast_flops),
+        "gemm_gflops": {p: round(g, 1) for p, g in gflops.items()},
+        "gemm_ceiling_samples_per_s": {p: round(c) for p, c in ceiling.items()},
+        "variants": results,
+    }
+    print(json.dumps(summary))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

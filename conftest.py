@@ -1,0 +1,18 @@
+"""Project-wide pytest hook: the notebooks are only ever tested in quick mode.
+
+This file sits at the project root so that it is loaded for any test path,
+including ``pytest --nbval-lax notebooks/`` on its own.
+"""
+import os
+
+import pytest
+
+
+def pytest_collection_modifyitems(config, items):
+    """Stop the run when nbval collected notebook cells but ``SNN_QUICK=1`` is not set."""
+    notebooks = sorted({item.path.name for item in items if item.path.suffix == ".ipynb"})
+    if notebooks and os.environ.get("SNN_QUICK") != "1":
+        raise pytest.UsageError(
+            f"notebook tests ({', '.join(notebooks)}) must run in quick mode: set SNN_QUICK=1, "
+            f"e.g. `SNN_QUICK=1 pytest --nbval-lax notebooks/` or `make test`. Without it they "
+            f"would train on all of MNIST and write figures over img/.")

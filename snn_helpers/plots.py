@@ -1,0 +1,377 @@
+"""Figures and animations for the notebooks and the README.
+
+Every function draws tensors it is given; nothing here loads data or trains.
+Figure functions return the matplotlib ``Figure`` (the notebook shows it);
+:func:`save_figure` writes one atomically. The animation functions save a GIF
+through Pillow (and an MP4 only when an ``ffmpeg`` binary is on PATH), then
+close their figure and return the paths they wrote.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib import animation
+from matplotlib.ticker import MaxNLocator
+
+from ._checks import check_choice, check_float, check_int, check_tensor
+from .atomic import atomic_path
+from .neurons import SURROGATES
+
+SIDE = 28  # MNIST images are SIDE x SIDE pixels
+
+
+def _numpy(name: str, value, ndim: int | None = None) -> np.ndarray:
+    """A tensor (or array) as a float numpy array, checked for rank."""
+    if isinstance(value, np.ndarray):
+        value = torch.from_numpy(value)
+    if isinstance(value, torch.Tensor) and not value.is_floating_point():
+        value = value.float()
+    check_tensor(name, value, ndim=ndim)
+    return value.detach().cpu().numpy()
+
+
+def _image(name: str, image) -> np.ndarray:
+    """One digit as a ``[28, 28]`` array; accepts ``[28, 28]``, ``[1, 28, 28]`` or ``[784]``."""
+    array = _numpy(name, image)
+    if array.size != SIDE * SIDE:
+        raise ValueError(f"{name} must hold {SIDE * SIDE} pixels, got shape {array.shape}")
+    return array.reshape(SIDE, SIDE)
+
+
+def _axes(ax, figsize):
+    """``(figure, axes)``: the given axes and its figure, or a new figure of ``figsize``."""
+    if ax is None:
+        return plt.subplots(figsize=figsize)
+    return ax.figure, ax
+
+
+def save_figure(fig, path, dpi: int = 110) -> Path:
+    """Write ``fig`` to ``path`` (format from the extension) via a temporary file; return the path."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+def pixel_grid(image, title: str = "Pixel intensities"):
+    """One digit ``[28, 28]`` (or ``[1, 28, 28]``) as a grid with each intensity written in its cell."""
+    array = _image("image", image)
+    fig, ax = plt.subplots(figsize=(8.5, 8.5))
+    ax.imshow(array, cmap="Blues", vmin=0, vmax=1)
+    for row in range(SIDE):
+        for col in range(SIDE):
+            value = array[row, col]
+            ax.text(col, row, "0" if value == 0 else f"{value:.2f}", ha="center", va="center",
+                    fontsize=4.2, color="white" if value > 0.5 else ("0.6" if value == 0 else "black"))
+    ax.set_title(title)
+    ax.set_xticks(range(0, SIDE, 4))
+    ax.set_yticks(range(0, SIDE, 4))
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    return fig
+
+
+def raster(spikes, title: str = "Poisson spikes", ax=None):
+    """Spike raster: time step (rows) against flattened pixel index (columns).
+
+    spikes: ``[T, 784]`` or ``[T, 1, 28, 28]`` (one image). Pixel ``(row, col)``
+    sits at index ``row * 28 + col``, so a vertical stroke repeats every 28 columns.
+    """
+    array = _numpy("spikes", spikes)
+    if array.ndim < 2 or array[0].size != SIDE * SIDE:
+        raise ValueError(f"spikes must have shape [T, 784] or [T, 1, 28, 28], got {array.shape}")
+    array = array.reshape(array.shape[0], -1)
+    fig, ax = _axes(ax, (11, 3.6))
+    ax.imshow(array, cmap="Greys", vmin=0, vmax=1, aspect="auto", interpolation="nearest",
+              extent=(-0.5, array.shape[1] - 0.5, array.shape[0] - 0.5, -0.5))
+    ax.set_xticks(range(0, array.shape[1] + 1, 4 * SIDE))
+    ax.set_xlabel("flattened pixel index  (row × 28 + column)")
+    ax.set_ylabel("time step")
+    ax.set_title(title)
+    return fig
+
+
+def rate_image(rates, title: str = "Firing rate", ax=None):
+    """Per-pixel firing rate ``[28, 28]`` (spikes / time steps) as an image on [0, 1]."""
+    array = _image("rates", rates)
+    fig, ax = _axes(ax, (4, 4))
+    shown = ax.imshow(array, cmap="magma", vmin=0, vmax=1)
+    fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label="spikes per step")
+    ax.set_title(title)
+    ax.axis("off")
+    return fig
+
+
+def rate_vs_intensity(intensity, rate, num_steps: int, bins: int = 20):
+    """Firing rate against pixel intensity, binned, with the identity line.
+
+    intensity, rate: ``[N]`` (one entry per pixel). Each bin shows the mean
+    rate and the ±2 standard-error band a rate over ``num_steps`` steps should fall in.
+    """
+    intensity, rate = _numpy("intensity", intensity, 1), _numpy("rate", rate, 1)
+    if intensity.shape != rate.shape:
+        raise ValueError(f"intensity and rate must have the same length, got {len(intensity)} and {len(rate)}")
+    num_steps = check_int("num_steps", num_steps, 1)
+    edges = np.linspace(0, 1, check_int("bins", bins, 1) + 1)
+    which = np.clip(np.digitize(intensity, edges) - 1, 0, bins - 1)
+    used = [b for b in range(bins) if (which == b).any()]
+    centre = np.array([intensity[which == b].mean() for b in used])
+    mean_rate = np.array([rate[which == b].mean() for b in used])
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    grid = np.linspace(0, 1, 101)
+    band = 2 * np.sqrt(grid * (1 - grid) / num_steps)
+    ax.fill_between(grid, grid - band, grid + band, color="C0", alpha=0.15,
+                    label=f"±2 s.e. of one pixel over {num_steps} steps")
+    ax.plot(grid, grid, color="C0", lw=1, label="rate = intensity")
+    ax.plot(centre, mean_rate, "o", color="C3", label="measured (mean per bin)")
+    ax.set_xlabel("pixel intensity")
+    ax.set_ylabel("firing rate (spikes per step)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def lif_trace(currents, potentials, spikes, threshold: float, title: str = "LIF neuron", ax=None):
+    """Membrane potential of one neuron over time, with input, threshold and spikes.
+
+    currents, potentials (before reset), spikes: ``[T]``. After a spike the
+    line drops to the reset value, so leak, threshold and reset are all visible.
+    """
+    currents = _numpy("currents", currents, 1)
+    potentials = _numpy("potentials", potentials, 1)
+    spikes = _numpy("spikes", spikes, 1)
+    if not currents.shape == potentials.shape == spikes.shape:
+        raise ValueError(f"currents, potentials and spikes must have the same shape [T], got "
+                         f"{currents.shape}, {potentials.shape}, {spikes.shape}")
+    threshold = check_float("threshold", threshold, 0.0, low_open=True)
+    steps = np.arange(len(potentials))
+    after = potentials * (1 - spikes)  # the membrane after reset to zero
+    fig, ax = _axes(ax, (10, 3.2))
+    ax.bar(steps, currents, width=0.8, color="0.8", label="input current I[t]")
+    ax.plot(np.repeat(steps, 2), np.column_stack([potentials, after]).ravel(), color="C0",
+            lw=1.5, label="membrane U[t]")
+    ax.axhline(threshold, color="C3", ls="--", lw=1, label=f"threshold θ = {threshold:g}")
+    fired = steps[spikes > 0]
+    top = max(threshold, float(potentials.max(initial=0))) * 1.12
+    ax.plot(fired, np.full(len(fired), top), "|", color="C3", ms=12, mew=2, label="spike")
+    ax.set_ylim(min(0.0, float(currents.min(initial=0)), float(after.min(initial=0))) - 0.05, top * 1.08)
+    ax.set_xlim(-1, len(steps))
+    ax.set_xlabel("time step t")
+    ax.set_ylabel("potential")
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    return fig
+
+
+def surrogate_plot(threshold: float = 1.0, slopes=(5.0, 10.0, 25.0), surrogate: str = "sigmoid"):
+    """Heaviside step (the forward spike) beside the surrogate derivative used backward."""
+    threshold = check_float("threshold", threshold, 0.0, low_open=True)
+    check_choice("surrogate", surrogate, SURROGATES)
+    slopes = [check_float(f"slopes[{i}]", s, 0.0, low_open=True) for i, s in enumerate(slopes)]
+    u = torch.linspace(threshold - 1.5, threshold + 1.5, 601)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    left.plot(u, (u >= threshold).float(), color="k", lw=2, drawstyle="steps-post")
+    left.set_title("forward: spike S = H(U − θ)")
+    left.set_ylabel("S")
+    right.axhline(0, color="k", lw=2, label="true derivative (0; infinite at θ)")
+    right.annotate("", xy=(threshold, 0.95), xytext=(threshold, 0.0),
+                   xycoords=("data", "axes fraction"), textcoords=("data", "axes fraction"),
+                   arrowprops={"arrowstyle": "->", "color": "k"})
+    for slope in slopes:
+        right.plot(u, SURROGATES[surrogate](u - threshold, slope), lw=1.5,
+                   label=f"{surrogate} surrogate, slope {slope:g}")
+    right.set_title("backward: dS/dU used for learning")
+    right.set_ylim(-0.02, 1.6 * max(float(SURROGATES[surrogate](torch.zeros(1), s)) for s in slopes))
+    right.legend(fontsize=7, loc="upper left")
+    for ax in (left, right):
+        ax.axvline(threshold, color="C3", ls="--", lw=1)
+        ax.set_xlabel("membrane potential U (θ dashed)")
+    return fig
+
+
+def loss_curve(history, title: str = "Training loss"):
+    """Mean training loss per epoch (``history[i]`` is epoch ``i + 1``)."""
+    values = [check_float(f"history[{i}]", v) for i, v in enumerate(history)]
+    if not values:
+        raise ValueError("history must hold at least one epoch's loss, got an empty list")
+    fig, ax = plt.subplots(figsize=(6, 4))
+    epochs = range(1, len(values) + 1)
+    ax.plot(epochs, values, "o-")
+    ax.set_xticks(list(epochs))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean cross-entropy loss")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def spike_count_bars(counts, label: int | None = None, title: str = "Output spike counts", ax=None):
+    """Bar chart of the output spike count of each class ``[C]``; the true label is drawn in green."""
+    counts = _numpy("counts", counts, 1)
+    fig, ax = _axes(ax, (6, 3.6))
+    ax.bar(range(len(counts)), counts, color=_bar_colors(len(counts), label))
+    ax.set_xticks(range(len(counts)))
+    ax.set_xlabel("output neuron (class)")
+    ax.set_ylabel("spike count")
+    ax.set_ylim(0, max(1.0, float(counts.max())) * 1.15)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title)
+    return fig
+
+
+def _bar_colors(n: int, label: int | None) -> list[str]:
+    return ["C2" if i == label else "C0" for i in range(n)]
+
+
+def output_traces(potentials, spikes, threshold: float, label: int | None = None):
+    """Membrane potential (before reset) of each output neuron over time, one small panel each.
+
+    potentials, spikes: ``[T, C]`` for one input image.
+    """
+    potentials = _numpy("potentials", potentials, 2)
+    spikes = _numpy("spikes", spikes, 2)
+    if potentials.shape != spikes.shape:
+        raise ValueError(f"potentials and spikes must have the same shape [T, C], got "
+                         f"{potentials.shape} and {spikes.shape}")
+    threshold = check_float("threshold", threshold, 0.0, low_open=True)
+    classes = potentials.shape[1]
+    cols = min(classes, 5)
+    rows = -(-classes // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.0 * rows), sharex=True, sharey=True,
+                             squeeze=False)
+    steps = np.arange(potentials.shape[0])
+    for c, ax in enumerate(axes.flat):
+        if c >= classes:
+            ax.axis("off")
+            continue
+        ax.plot(steps, potentials[:, c], color="C2" if c == label else "C0", lw=1.2)
+        ax.axhline(threshold, color="C3", ls="--", lw=0.8)
+        ax.plot(steps[spikes[:, c] > 0], np.full(int((spikes[:, c] > 0).sum()), threshold), "|",
+                color="C3", ms=8)
+        ax.set_title(f"neuron {c}: {int(spikes[:, c].sum())} spikes", fontsize=8)
+    fig.supxlabel("time step t")
+    fig.supylabel("membrane U[t]")
+    fig.tight_layout()
+    return fig
+
+
+def confusion_counts(preds, truth, num_classes: int = 10) -> torch.Tensor:
+    """``[C, C]`` counts: entry ``[i, j]`` is how many images of class ``i`` were predicted ``j``.
+
+    preds, truth: integer tensors ``[N]`` with values in ``[0, num_classes)``.
+    """
+    num_classes = check_int("num_classes", num_classes, 1)
+    for name, value in (("preds", preds), ("truth", truth)):
+        if not isinstance(value, torch.Tensor) or value.dim() != 1 or value.is_floating_point():
+            raise TypeError(f"{name} must be a 1-D integer tensor")
+        if value.numel() and (value.min() < 0 or value.max() >= num_classes):
+            raise ValueError(f"{name} must hold classes in [0, {num_classes - 1}]")
+    if len(preds) != len(truth):
+        raise ValueError(f"preds and truth must have the same length, got {len(preds)} and {len(truth)}")
+    flat = truth.long() * num_classes + preds.long()
+    return torch.bincount(flat, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+
+
+def confusion_matrix(counts, title: str = "Confusion matrix"):
+    """Heat map of ``[C, C]`` counts (rows: true class, columns: predicted), numbers in the cells."""
+    counts = _numpy("counts", counts, 2)
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    shown = ax.imshow(counts, cmap="Blues")
+    fig.colorbar(shown, ax=ax, label="images")
+    big = counts.max() / 2 if counts.size else 0
+    for (i, j), value in np.ndenumerate(counts):
+        ax.text(j, i, f"{int(value)}", ha="center", va="center", fontsize=7,
+                color="white" if value > big else "black")
+    ax.set_xticks(range(counts.shape[1]))
+    ax.set_yticks(range(counts.shape[0]))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    return fig
+
+
+def _save_animation(fig, update, frames: int, targets, fps: float) -> list[Path]:
+    """Render ``update(frame)`` for each frame to every target (.gif or .mp4), then close ``fig``."""
+    written = []
+    try:
+        fps = check_float("fps", fps, 0.0, low_open=True)
+        targets = [Path(target) for target in targets]
+        for target in targets:
+            check_choice("path suffix", target.suffix.lower(), (".gif", ".mp4"))
+        anim = animation.FuncAnimation(fig, update, frames=frames, blit=False, repeat=False)
+        for target in targets:
+            writer = (animation.PillowWriter(fps=fps) if target.suffix.lower() == ".gif"
+                      else animation.FFMpegWriter(fps=fps, codec="libx264", extra_args=["-pix_fmt", "yuv420p"]))
+            with atomic_path(target) as tmp:
+                anim.save(tmp, writer=writer)
+            written.append(target)
+    finally:
+        plt.close(fig)
+    return written
+
+
+def _with_mp4(gif_path, mp4_path) -> list[Path]:
+    """The GIF target, plus the MP4 one when given and an ffmpeg binary is on PATH."""
+    return [Path(gif_path)] + ([Path(mp4_path)] if mp4_path is not None and shutil.which("ffmpeg") else [])
+
+
+def encoding_animation(spikes, gif_path, fps: float = 5) -> list[Path]:
+    """GIF of one digit spiking: the spikes at step t beside the running firing rate so far.
+
+    spikes: ``[T, 28, 28]`` or ``[T, 1, 28, 28]``. Returns ``[gif_path]``.
+    """
+    array = _numpy("spikes", spikes)
+    if array.ndim < 2 or array[0].size != SIDE * SIDE:
+        raise ValueError(f"spikes must have shape [T, 28, 28] or [T, 1, 28, 28], got {array.shape}")
+    array = array.reshape(-1, SIDE, SIDE)
+    running = np.cumsum(array, axis=0) / np.arange(1, len(array) + 1)[:, None, None]
+    fig, (now, so_far) = plt.subplots(1, 2, figsize=(4.6, 2.5))
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.88, wspace=0.06)
+    left = now.imshow(array[0], cmap="gray", vmin=0, vmax=1)
+    right = so_far.imshow(running[0], cmap="magma", vmin=0, vmax=1)
+    for ax in (now, so_far):
+        ax.axis("off")
+
+    def update(t):
+        left.set_array(array[t])
+        right.set_array(running[t])
+        now.set_title(f"spikes at step {t}", fontsize=9)
+        so_far.set_title(f"rate over steps 0–{t}", fontsize=9)
+        return left, right
+
+    update(0)
+    return _save_animation(fig, update, len(array), [gif_path], fps)
+
+
+def spike_count_animation(spikes, label: int | None, gif_path, mp4_path=None, fps: float = 8) -> list[Path]:
+    """Animated bar chart of cumulative output spike counts over time for one image.
+
+    spikes: ``[T, C]`` output spikes. Writes ``gif_path`` and, when an ffmpeg
+    binary is on PATH and ``mp4_path`` is given, an MP4 too. Returns the paths written.
+    """
+    array = _numpy("spikes", spikes, 2)
+    cumulative = np.cumsum(array, axis=0)
+    steps, classes = array.shape
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    bars = ax.bar(range(classes), cumulative[0], color=_bar_colors(classes, label))
+    ax.set_xticks(range(classes))
+    ax.set_ylim(0, max(1.0, float(cumulative[-1].max())) * 1.15)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("output neuron (class)")
+    ax.set_ylabel("spikes so far")
+    truth = "" if label is None else f" — true label {label} (green)"
+
+    def update(t):
+        for bar, height in zip(bars, cumulative[t]):
+            bar.set_height(height)
+        leader = f"leading class {int(cumulative[t].argmax())}" if cumulative[t].any() else "no spikes yet"
+        ax.set_title(f"step {t + 1}/{steps}: {leader}{truth}", fontsize=10)
+        return bars
+
+    update(0)
+    return _save_animation(fig, update, steps, _with_mp4(gif_path, mp4_path), fps)

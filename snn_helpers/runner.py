@@ -1,0 +1,101 @@
+"""Execute the numbered notebooks in order, the way the main job (``make run``) does.
+
+Each notebook runs in a fresh kernel whose working folder is the notebook's
+own folder. The executed copy (with outputs) is written atomically to
+``build/executed/``; the committed notebooks are only read.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from .atomic import atomic_path
+from .paths import PROJECT_ROOT, QUICK_ENV, figure_dir
+from .results import load_metrics, metrics_path
+
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+
+
+def executed_dir(quick: bool = False) -> Path:
+    """Where executed copies go: ``build/executed`` (or ``build/quick/executed``)."""
+    return PROJECT_ROOT / "build" / ("quick/executed" if quick else "executed")
+
+
+def shown(path) -> Path:
+    """``path`` relative to the project when it lies inside it (for messages)."""
+    path = Path(path)
+    return path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+
+
+def notebook_paths(folder=NOTEBOOK_DIR) -> list[Path]:
+    """The numbered notebooks ``NN_name.ipynb`` in ``folder``, in order."""
+    paths = sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        raise FileNotFoundError(f"no numbered notebooks (NN_name.ipynb) in {folder}")
+    return paths
+
+
+def execute_notebook(path, out_dir, quick: bool = False, timeout: int = 3600) -> Path:
+    """Run one notebook top to bottom in a fresh ``python3`` kernel; write the executed copy.
+
+    ``quick`` sets ``SNN_QUICK`` for the kernel (``1`` or ``0``). A failing
+    cell raises ``nbclient.exceptions.CellExecutionError``; nothing is written then.
+    Returns the path of the executed copy in ``out_dir``.
+    """
+    path = Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    env = {**os.environ, QUICK_ENV: "1" if quick else "0"}
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}},
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no TCP-transport notice
+    client.execute(env=env)
+    target = Path(out_dir) / path.name
+    with atomic_path(target) as tmp:
+        nbformat.write(notebook, tmp)
+    return target
+
+
+def run_notebooks(folder=NOTEBOOK_DIR, out_dir=None, quick: bool = False) -> list[tuple[Path, float]]:
+    """Execute every numbered notebook in ``folder`` in order; print and return ``(copy, seconds)`` each."""
+    out_dir = executed_dir(quick) if out_dir is None else out_dir
+    done = []
+    for path in notebook_paths(folder):
+        start = time.perf_counter()
+        print(f"running {path.name} ...", flush=True)
+        target = execute_notebook(path, out_dir, quick)
+        seconds = time.perf_counter() - start
+        print(f"  done in {seconds:.1f} s -> {shown(target)}", flush=True)
+        done.append((target, seconds))
+    return done
+
+
+def main_job(quick: bool = False) -> int:
+    """Run all notebooks, then print the test accuracy notebook 03 recorded and the total wall time.
+
+    Returns the exit status: 0 on success, 1 when a notebook failed or wrote no metrics.
+    """
+    os.environ[QUICK_ENV] = "1" if quick else "0"  # this process reads the same folders as the kernels
+    start = time.time()
+    try:
+        run_notebooks(quick=quick)
+    except CellExecutionError as err:
+        print(f"error: a notebook failed, stopping.\n{err}", file=sys.stderr)
+        return 1
+    wall = time.time() - start
+    path = metrics_path()
+    if not path.is_file() or path.stat().st_mtime < start:
+        print(f"error: notebook 03 wrote no metrics to {shown(path)} in this run", file=sys.stderr)
+        return 1
+    metrics = load_metrics()
+    print(f"final test accuracy: {100 * metrics['test_accuracy']:.2f}% "
+          f"({metrics['test_images']} test images, {metrics['num_steps']} time steps, "
+          f"{metrics['epochs']} epochs on {metrics['train_images']} training images)")
+    print(f"figures in {shown(figure_dir())}/, executed notebooks in {shown(executed_dir(quick))}/")
+    print(f"total wall time: {wall:.1f} s")
+    return 0

@@ -1,0 +1,155 @@
+"""The notebooks' sliders in a real browser: JupyterLab and headless Chromium, driven by Playwright.
+
+One JupyterLab server (quick mode) serves the notebooks for the whole module;
+each test opens a notebook, runs all its cells, moves its sliders with the
+keyboard and checks that the readout shows the new value, that the figure was
+redrawn, and that the printed line is the one the plain function in
+``snn_helpers.widgets`` prints for that value. Screenshots of each slider's
+cell before and after each move, and of the page on failure, go to
+``test-output/browser/<notebook>/``.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+from contextlib import redirect_stdout
+
+import matplotlib.pyplot as plt
+import pytest
+from playwright.sync_api import sync_playwright
+
+from jupyter_browser import CHROMIUM_ARGS, answers, find_chromium, jupyter_lab, open_notebook
+from snn_helpers import SNN, as_tensors, fit, load_mnist, mnist_loaders, set_seed
+from snn_helpers.paths import PROJECT_ROOT
+from snn_helpers.results import load_trained_model, model_path
+from snn_helpers.widgets import encoding_demo, inference_demo, lif_demo
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOKS = PROJECT_ROOT / "notebooks"
+SHOTS = PROJECT_ROOT / "test-output" / "browser"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's Chromium; skip where there is none, but fail in CI, which must have it."""
+    path = find_chromium()
+    if path is None:
+        reason = "no Chromium: `make chromium` (apt-get install -y chromium) could not install it"
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail(f"{reason}, and CI must run the browser tests")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="module")
+def lab(chromium, tmp_path_factory):
+    """A JupyterLab server on the notebooks in quick mode, stopped by its process id afterwards."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SNN_QUICK", "1")  # the kernels inherit it; the plain functions below see it too
+        with jupyter_lab(NOTEBOOKS, tmp_path_factory.mktemp("jupyter")) as server:
+            yield server
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    """Headless Chromium."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page, large enough for a slider panel and its figure."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    yield context.new_page()
+    context.close()
+
+
+def test_server_is_stopped_by_its_pid_when_a_test_fails(tmp_path):
+    """The server is gone once the code using it has raised."""
+    (tmp_path / "root").mkdir()
+    with pytest.raises(RuntimeError, match="a failing test"):
+        with jupyter_lab(tmp_path / "root", tmp_path / "home") as server:
+            assert answers(server.url("api/status"))
+            raise RuntimeError("a failing test")
+    assert server.process.returncode is not None
+    assert not answers(server.url("api/status"))
+
+
+def move_and_check(notebook, label: str, target: float, demo, redraw_timeout: float = 60) -> tuple[str, str]:
+    """Move slider ``label`` to ``target``; check readout, redraw and printed line against ``demo()``.
+
+    ``demo`` calls the plain function with the slider's new value. Returns the
+    lines the notebook shows before and after the move.
+    """
+    slider = notebook.slider(label)
+    old_image, old_text = slider.image(), slider.text()
+    notebook.screenshot(f"{label}-before", slider)
+    slider.move_to(target)
+    notebook.wait_redrawn(slider, old_image, redraw_timeout)
+    notebook.screenshot(f"{label}-after", slider)
+    assert float(slider.readout()) == pytest.approx(target), f"readout of {label} after moving it to {target}"
+    printed = io.StringIO()
+    with redirect_stdout(printed):
+        demo()
+    plt.close("all")
+    shown = slider.text()
+    assert shown == printed.getvalue().strip(), f"{label} = {target}: the notebook shows {shown!r}"
+    return old_text, shown
+
+
+def number(line: str, name: str) -> float:
+    """The number after ``name:`` in a printed line such as ``spikes: 12 | first spike at step: 3``."""
+    match = re.search(rf"{re.escape(name)}: (-?[\d.]+)", line)
+    assert match, f"no {name!r} in {line!r}"
+    return float(match.group(1))
+
+
+def test_encoding_slider(page, lab):
+    """Notebook 01: more time steps, more Poisson spikes of the same digit."""
+    images, labels = as_tensors(load_mnist(train=True), limit=1000)  # as the notebook loads them
+    with open_notebook(page, lab, "01_spike_encoding.ipynb", SHOTS / "01") as notebook:
+        notebook.run_all(timeout=240)
+        before, after = move_and_check(notebook, "num_steps", 30,
+                                       lambda: encoding_demo(30, 1, images, labels, seed=42))
+        assert number(after, "spikes") > number(before, "spikes")
+
+
+def test_lif_sliders(page, lab):
+    """Notebook 02: more leak (lower beta) and a higher threshold each delay the first spike."""
+    with open_notebook(page, lab, "02_lif_neuron_and_surrogate.ipynb", SHOTS / "02") as notebook:
+        notebook.run_all(timeout=180)
+        first = "first spike at step"
+        before, after = move_and_check(notebook, "beta", 0.8, lambda: lif_demo(0.8, 1.0))
+        assert number(after, first) > number(before, first)
+        assert number(after, "spikes") < number(before, "spikes")
+        before, after = move_and_check(notebook, "threshold", 1.2, lambda: lif_demo(0.8, 1.2))
+        assert number(after, first) > number(before, first)
+
+
+@pytest.fixture(scope="module")
+def trained_model(lab):
+    """The model notebook 04 loads. Where it would train one, one is trained here and saved where
+    notebook 03 saves, so that the notebook and this test use the same weights."""
+    def train_and_save():
+        generator = set_seed(7)
+        train_loader, _ = mnist_loaders(train_limit=2000, test_limit=1, generator=generator)
+        model = SNN()
+        fit(model, train_loader, 1, 10, generator=generator, checkpoint_path=model_path(), progress=False)
+        return model
+
+    return load_trained_model(fallback=train_and_save)[0]
+
+
+def test_inference_slider(page, lab, trained_model):
+    """Notebook 04: fewer time steps at inference, lower accuracy."""
+    images, labels = as_tensors(load_mnist(train=False), limit=300)  # the notebook's demo images
+    with open_notebook(page, lab, "04_evaluation_and_spike_counts.ipynb", SHOTS / "04") as notebook:
+        notebook.run_all(timeout=240)
+        before, after = move_and_check(notebook, "num_steps", 2,
+                                       lambda: inference_demo(2, trained_model, images, labels, seed=7))
+        assert number(after, "accuracy") < number(before, "accuracy")

@@ -1,0 +1,168 @@
+"""Figures and animations: what they draw, what they write, and what they refuse."""
+import shutil
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from snn_helpers import SURROGATES  # noqa: E402
+from snn_helpers import plots  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def spikes(shape, p=0.3, seed=0):
+    return (torch.rand(shape, generator=torch.Generator().manual_seed(seed)) < p).float()
+
+
+def test_pixel_grid_writes_every_value_in_its_cell():
+    image = torch.rand(1, 28, 28, generator=torch.Generator().manual_seed(0))
+    image[0, 0, 0] = 0.0
+    texts = plots.pixel_grid(image).axes[0].texts
+    assert len(texts) == 784
+    by_cell = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in texts}
+    assert by_cell[(0, 0)] == "0"
+    assert by_cell[(5, 7)] == f"{image[0, 5, 7].item():.2f}"
+
+
+def test_pixel_grid_rejects_wrong_size():
+    with pytest.raises(ValueError, match="image"):
+        plots.pixel_grid(torch.rand(27, 28))
+
+
+def test_raster_rows_are_time_steps_and_columns_flattened_pixels():
+    train = spikes((6, 1, 28, 28))
+    shown = plots.raster(train).axes[0].images[0].get_array()
+    assert shown.shape == (6, 784)
+    assert np.array_equal(shown, train.reshape(6, 784).numpy())
+    with pytest.raises(ValueError, match="spikes"):
+        plots.raster(torch.zeros(6, 100))
+
+
+def test_rate_vs_intensity_puts_exact_rates_on_the_diagonal():
+    intensity = torch.linspace(0, 1, 500)
+    fig = plots.rate_vs_intensity(intensity, intensity.clone(), num_steps=100, bins=10)
+    x, y = fig.axes[0].lines[-1].get_data()
+    assert len(x) == 10
+    assert np.allclose(x, y)
+
+
+def test_lif_trace_drops_to_zero_at_each_spike():
+    currents = torch.full((5,), 0.6)
+    potentials = torch.tensor([0.6, 1.2, 0.6, 1.2, 0.6])
+    fired = torch.tensor([0.0, 1.0, 0.0, 1.0, 0.0])
+    fig = plots.lif_trace(currents, potentials, fired, threshold=1.0)
+    membrane = next(line for line in fig.axes[0].lines if line.get_label() == "membrane U[t]")
+    x, y = membrane.get_data()
+    assert list(x) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert np.allclose(y, [0.6, 0.6, 1.2, 0.0, 0.6, 0.6, 1.2, 0.0, 0.6, 0.6])
+    with pytest.raises(ValueError, match="same shape"):
+        plots.lif_trace(currents, potentials[:4], fired, threshold=1.0)
+    with pytest.raises(ValueError, match="threshold"):
+        plots.lif_trace(currents, potentials, fired, threshold=0.0)
+
+
+@pytest.mark.parametrize("surrogate", sorted(SURROGATES))
+def test_surrogate_plot_draws_the_library_surrogate(surrogate):
+    fig = plots.surrogate_plot(threshold=0.5, slopes=(4.0,), surrogate=surrogate)
+    u, grad = next(line for line in fig.axes[1].lines if line.get_label().startswith(surrogate)).get_data()
+    assert np.allclose(grad, SURROGATES[surrogate](torch.as_tensor(u) - 0.5, 4.0).numpy())
+    step_u, step = fig.axes[0].lines[0].get_data()
+    assert np.array_equal(step, (np.asarray(step_u) >= 0.5).astype(float))
+
+
+def test_surrogate_plot_rejects_unknown_surrogate():
+    with pytest.raises(ValueError, match="surrogate"):
+        plots.surrogate_plot(surrogate="tanh")
+
+
+def test_loss_curve_plots_one_point_per_epoch():
+    x, y = plots.loss_curve([2.0, 1.0, 0.5]).axes[0].lines[0].get_data()
+    assert list(x) == [1, 2, 3] and list(y) == [2.0, 1.0, 0.5]
+    with pytest.raises(ValueError, match="history"):
+        plots.loss_curve([])
+
+
+def test_confusion_counts_match_a_plain_count():
+    gen = torch.Generator().manual_seed(0)
+    truth = torch.randint(0, 10, (300,), generator=gen)
+    preds = torch.randint(0, 10, (300,), generator=gen)
+    table = plots.confusion_counts(preds, truth)
+    for i in range(10):
+        for j in range(10):
+            assert table[i, j] == int(((truth == i) & (preds == j)).sum())
+    assert len(plots.confusion_matrix(table).axes[0].texts) == 100
+
+
+@pytest.mark.parametrize("preds, truth, error", [
+    (torch.tensor([0, 10]), torch.tensor([0, 1]), ValueError),
+    (torch.tensor([0, 1]), torch.tensor([0]), ValueError),
+    (torch.tensor([0.0, 1.0]), torch.tensor([0, 1]), TypeError),
+])
+def test_confusion_counts_rejects_bad_labels(preds, truth, error):
+    with pytest.raises(error):
+        plots.confusion_counts(preds, truth)
+
+
+def test_output_traces_one_panel_per_neuron_with_its_spike_count():
+    out = spikes((12, 10), p=0.2)
+    fig = plots.output_traces(torch.randn(12, 10), out, threshold=1.0, label=3)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == [f"neuron {c}: {int(out[:, c].sum())} spikes" for c in range(10)]
+
+
+def test_save_figure_writes_png_atomically(tmp_path):
+    path = plots.save_figure(plots.loss_curve([1.0, 0.5]), tmp_path / "sub" / "loss.png")
+    assert Image.open(path).format == "PNG"
+    assert [p.name for p in path.parent.iterdir()] == ["loss.png"]  # no temporary file left
+
+
+def test_encoding_animation_has_one_frame_per_step_and_closes_its_figure(tmp_path):
+    train = spikes((7, 1, 28, 28))
+    before = plt.get_fignums()
+    written = plots.encoding_animation(train, tmp_path / "enc.gif")
+    assert written == [tmp_path / "enc.gif"]
+    assert Image.open(written[0]).n_frames == 7
+    assert plt.get_fignums() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["enc.gif"]
+
+
+def test_spike_count_animation_gif_only_without_ffmpeg(tmp_path, monkeypatch):
+    monkeypatch.setattr(plots.shutil, "which", lambda name: None)
+    written = plots.spike_count_animation(spikes((9, 10)), 4, tmp_path / "c.gif", tmp_path / "c.mp4")
+    assert written == [tmp_path / "c.gif"]
+    assert Image.open(written[0]).n_frames == 9
+    assert not (tmp_path / "c.mp4").exists()
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="no ffmpeg binary on PATH")
+def test_spike_count_animation_writes_mp4_when_ffmpeg_exists(tmp_path):
+    written = plots.spike_count_animation(spikes((6, 10)), None, tmp_path / "c.gif", tmp_path / "c.mp4")
+    assert written == [tmp_path / "c.gif", tmp_path / "c.mp4"]
+    assert (tmp_path / "c.mp4").read_bytes()[4:8] == b"ftyp"  # an MP4 container
+
+
+def test_spike_count_animation_final_frame_shows_total_counts(tmp_path):
+    out = spikes((5, 10), p=0.5, seed=3)
+    path = plots.spike_count_animation(out, 2, tmp_path / "c.gif")[0]
+    gif = Image.open(path)
+    gif.seek(gif.n_frames - 1)
+    last = np.asarray(gif.convert("RGB"))
+    gif.seek(0)
+    first = np.asarray(gif.convert("RGB"))
+    assert not np.array_equal(first, last)  # the bars grew
+
+
+def test_animation_rejects_unknown_format(tmp_path):
+    with pytest.raises(ValueError, match="suffix"):
+        plots.encoding_animation(spikes((3, 28, 28)), tmp_path / "enc.avi")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,135 @@
+"""Recipes, the learning-rate schedule and `train --recipe/--seeds`."""
+import json
+import math
+
+import pytest
+import torch
+
+from snn_helpers import SNN, fit
+from snn_helpers.checkpoint import CheckpointError, load_checkpoint
+from snn_helpers.cli import main
+from snn_helpers.data import sha256_of
+from snn_helpers.recipes import RECIPES, check_accuracy, export_model, get_recipe, run_recipe
+from snn_helpers.results import model_from_checkpoint
+from snn_helpers.training import lr_factor
+
+
+def test_seed_recipe_is_the_seed_and_improved_keeps_what_the_issue_fixes():
+    seed, improved = RECIPES["seed"], RECIPES["improved"]
+    assert SNN(**seed.model).settings() == SNN().settings()
+    assert (seed.lr, seed.schedule) == (1e-3, "constant")
+    for recipe in (seed, improved):
+        assert (recipe.epochs, recipe.num_steps, recipe.batch_size) == (5, 10, 128)
+        assert SNN(**recipe.model).sizes == (784, 512, 256, 10)
+    with pytest.raises(ValueError, match="recipe must be one of"):
+        get_recipe("best")
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero():
+    total = 200
+    factors = [lr_factor("cosine", step, total) for step in range(total)]
+    warmup = round(0.05 * total)
+    assert factors[:warmup] == sorted(factors[:warmup]) and factors[warmup - 1] == 1.0
+    assert all(a >= b for a, b in zip(factors[warmup:], factors[warmup + 1:]))
+    assert factors[-1] < 1e-3
+    assert lr_factor("cosine", warmup + (total - warmup) // 2, total) == pytest.approx(0.5, abs=0.01)
+    assert {lr_factor("constant", step, total) for step in range(total)} == {1.0}
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        lr_factor("linear", 0, total)
+
+
+def _batches(n=4, batch=8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [(torch.rand(batch, 1, 28, 28, generator=g), torch.randint(0, 10, (batch,), generator=g))
+            for _ in range(n)]
+
+
+class _Interrupted(RuntimeError):
+    pass
+
+
+def _interrupt_after(batches, n):
+    """A loader over ``batches`` that raises after ``n`` batches in all (a run killed mid-way)."""
+    class Loader:
+        seen = 0
+
+        def __len__(self):
+            return len(batches)
+
+        def __iter__(self):
+            for batch in batches:
+                if Loader.seen == n:
+                    raise _Interrupted
+                Loader.seen += 1
+                yield batch
+    return Loader()
+
+
+def test_fit_sets_the_scheduled_rate_and_resumes_to_the_same_weights(tmp_path):
+    kw = dict(num_steps=3, lr=5e-3, schedule="cosine", device=torch.device("cpu"), progress=False)
+    torch.manual_seed(0)
+    whole = SNN(sizes=(784, 16, 10), reset="subtract")
+    split = SNN(sizes=(784, 16, 10), reset="subtract")
+    split.load_state_dict(whole.state_dict())
+    fit(whole, _batches(), 3, generator=torch.Generator().manual_seed(1), checkpoint_path=tmp_path / "w.pt", **kw)
+    state = load_checkpoint(tmp_path / "w.pt")
+    assert (state["settings"]["schedule"], state["settings"]["schedule_epochs"]) == ("cosine", 3)
+    assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(5e-3 * lr_factor("cosine", 11, 12))
+    with pytest.raises(_Interrupted):  # killed after 2 of the 3 epochs (and 1 batch)
+        fit(split, _interrupt_after(_batches(), 9), 3, generator=torch.Generator().manual_seed(1),
+            checkpoint_path=tmp_path / "s.pt", **kw)
+    assert load_checkpoint(tmp_path / "s.pt")["epoch"] == 2
+    with pytest.raises(CheckpointError, match="schedule_epochs"):
+        fit(split, _batches(), 4, generator=torch.Generator(), resume_from=tmp_path / "s.pt", **kw)
+    fit(split, _batches(), 3, generator=torch.Generator(), resume_from=tmp_path / "s.pt", **kw)
+    for a, b in zip(whole.parameters(), split.parameters()):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="schedule"):
+        fit(whole, _batches(), 1, num_steps=3, schedule="step", progress=False)
+
+
+def test_checkpoint_rebuilds_the_improved_model(tmp_path):
+    model = SNN(sizes=(784, 16, 10), **RECIPES["improved"].model)
+    fit(model, _batches(1), 1, num_steps=2, device=torch.device("cpu"), progress=False,
+        checkpoint_path=tmp_path / "m.pt")
+    clone, _ = model_from_checkpoint(tmp_path / "m.pt")
+    assert clone.settings() == model.settings()
+    x = (torch.rand(2, 3, 784) < 0.3).float()
+    torch.testing.assert_close(clone.scores(x), model.eval().scores(x))
+
+
+def test_run_recipe_trains_and_evaluates_on_a_subset():
+    result = run_recipe("improved", 0, train_limit=256, test_limit=128, epochs=1, device=torch.device("cpu"))
+    assert result["recipe"] == "improved" and result["test_images"] == 128
+    assert 0.0 <= result["accuracy"] <= 1.0 and len(result["loss_history"]) == 1
+    assert math.isfinite(result["loss_history"][0]) and result["train_seconds"] > 0 < result["test_seconds"]
+    assert result["model"].settings()["reset"] == RECIPES["improved"].model["reset"]
+
+
+def test_train_command_prints_every_seed_and_the_mean(capsys):
+    args = ["train", "--recipe", "improved", "--seeds", "2", "--epochs", "1", "--train-limit", "256",
+            "--test-limit", "128", "--no-progress"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    per_seed = [line for line in out.splitlines() if line.startswith("seed ")]
+    assert [line.split(":")[0] for line in per_seed] == ["seed 42", "seed 43"]
+    assert "mean test accuracy over 2 seeds" in out
+
+
+def test_train_command_refuses_export_with_several_seeds(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--seeds", "2", "--export", "x.pt"])
+    assert "--export" in capsys.readouterr().err
+
+
+def test_export_writes_weights_settings_and_a_json_that_checks_them(tmp_path):
+    result = run_recipe("improved", 1, train_limit=256, test_limit=128, epochs=1, device=torch.device("cpu"))
+    info = export_model(result, "improved", tmp_path / "m.pt", "python -m snn_helpers train ...")
+    payload = torch.load(tmp_path / "m.pt", map_location="cpu", weights_only=True)
+    assert set(payload) == {"model", "settings"}
+    saved = json.loads((tmp_path / "m.json").read_text())
+    assert saved == info and saved["sha256"] == sha256_of(tmp_path / "m.pt")
+    assert (saved["seed"], saved["test_accuracy"]) == (1, result["accuracy"])
+    assert saved["settings"] == payload["settings"] and saved["settings"]["schedule_epochs"] == 1
+    model, _ = model_from_checkpoint(tmp_path / "m.pt")
+    assert check_accuracy(model) == saved["check"]["accuracy"]

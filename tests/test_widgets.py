@@ -1,0 +1,173 @@
+"""The slider demos as plain functions: extremes of every slider, the printed line, one figure per call."""
+import math
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from snn_helpers import SNN  # noqa: E402
+from snn_helpers.widgets import (RANGES, encoding_demo, inference_demo, lif_demo, lif_input,  # noqa: E402
+                                 lif_response, slider_panel)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    plt.close("all")
+    yield
+    plt.close("all")
+
+
+def run(demo, capsys, **kwargs):
+    """Call a demo; return its result, the line it printed and how many figures it opened."""
+    before = len(plt.get_fignums())
+    result = demo(**kwargs)
+    printed = capsys.readouterr().out
+    assert printed.count("\n") == 1, f"expected one printed line, got {printed!r}"
+    return result, printed.strip(), len(plt.get_fignums()) - before
+
+
+def binary_digits():
+    """Ten images whose pixels are 0 or 1 (so their spikes are certain), labels 0..9."""
+    images = (torch.rand(10, 1, 28, 28, generator=torch.Generator().manual_seed(1)) < 0.3).float()
+    return images, torch.arange(10)
+
+
+@pytest.mark.parametrize("num_steps", RANGES["num_steps"])
+def test_encoding_demo_at_slider_bounds_counts_certain_spikes(capsys, num_steps):
+    images, labels = binary_digits()
+    result, line, figures = run(encoding_demo, capsys, num_steps=num_steps, digit=4, images=images, labels=labels)
+    assert figures == 1
+    assert result["spikes"] == num_steps * int(images[4].sum())  # intensity 1 always fires, 0 never
+    assert result["rate_error"] == 0.0
+    assert line == f"spikes: {result['spikes']} | rate error: 0.000"
+
+
+def test_encoding_demo_is_deterministic_per_seed_and_shows_rate_error(capsys):
+    images = torch.full((3, 1, 28, 28), 0.5)
+    labels = torch.tensor([2, 1, 2])
+    first, line, _ = run(encoding_demo, capsys, num_steps=1, digit=2, images=images, labels=labels, seed=3)
+    again, _, _ = run(encoding_demo, capsys, num_steps=1, digit=2, images=images, labels=labels, seed=3)
+    other, _, _ = run(encoding_demo, capsys, num_steps=1, digit=2, images=images, labels=labels, seed=4)
+    assert first == again
+    assert first != other
+    assert first["rate_error"] == pytest.approx(0.5)  # one step: every rate is 0 or 1, intensity is 0.5
+    assert re.fullmatch(r"spikes: \d+ \| rate error: 0\.500", line)
+
+
+def test_encoding_demo_rejects_missing_digit_and_bad_steps():
+    images, labels = binary_digits()
+    with pytest.raises(ValueError, match="digit"):
+        encoding_demo(5, 3, images[:3], labels[:3])
+    with pytest.raises(ValueError, match="num_steps"):
+        encoding_demo(0, 1, images, labels)
+
+
+@pytest.mark.parametrize("threshold", RANGES["threshold"])
+def test_lif_demo_without_leak_memory_fires_only_when_one_step_reaches_threshold(capsys, threshold):
+    current = 0.3
+    result, line, figures = run(lif_demo, capsys, beta=0.0, threshold=threshold, current=current, num_steps=20)
+    assert figures == 1
+    if current >= threshold:
+        assert result == {"spikes": 20, "first_spike": 0}
+        assert line == "spikes: 20 | first spike at step: 0"
+    else:
+        assert result == {"spikes": 0, "first_spike": None}
+        assert line == "spikes: 0 | first spike at step: none"
+
+
+@pytest.mark.parametrize("threshold", RANGES["threshold"])
+def test_lif_demo_perfect_integrator_fires_every_ceil_threshold_over_current_steps(capsys, threshold):
+    current, steps = 0.3, 60
+    period = math.ceil(threshold / current)
+    result, line, _ = run(lif_demo, capsys, beta=1.0, threshold=threshold, current=current, num_steps=steps)
+    assert result == {"spikes": steps // period, "first_spike": period - 1}
+    assert line == f"spikes: {steps // period} | first spike at step: {period - 1}"
+
+
+def test_lif_demo_leak_needs_enough_current():
+    # with constant input the potential tends to current / (1 - beta): below threshold, no spike
+    assert lif_demo(beta=0.5, threshold=1.0, current=0.3)["spikes"] == 0
+    assert lif_demo(beta=0.8, threshold=1.0, current=0.3)["spikes"] > 0
+
+
+def test_lif_demo_poisson_input_depends_on_seed_only():
+    results = [lif_demo(0.9, 1.0, input_kind="poisson", seed=seed) for seed in (0, 0, 1, 2, 3)]
+    assert results[0] == results[1]
+    assert len({(r["spikes"], r["first_spike"]) for r in results[1:]}) > 1
+
+
+def test_lif_input_poisson_has_the_constant_mean_on_average():
+    drive = lif_input("poisson", 20000, 0.3, seed=5)
+    assert drive.unique().tolist() == pytest.approx([0.0, 0.6])
+    assert drive.mean().item() == pytest.approx(0.3, abs=0.01)
+
+
+def test_lif_response_resets_to_zero_after_each_spike():
+    spikes, potentials = lif_response(torch.tensor([0.6, 0.6, 0.6, 0.6]), beta=1.0, threshold=1.0)
+    assert spikes.tolist() == [0, 1, 0, 1]
+    assert potentials.tolist() == pytest.approx([0.6, 1.2, 0.6, 1.2])
+
+
+@pytest.mark.parametrize("kwargs, name", [({"beta": 1.5}, "beta"), ({"beta": -0.1}, "beta"),
+                                          ({"threshold": 0.0}, "threshold"),
+                                          ({"input_kind": "square"}, "input_kind")])
+def test_lif_demo_rejects_bad_values_by_name(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        lif_demo(**{"beta": 0.9, "threshold": 1.0, **kwargs})
+
+
+class PixelReadout(nn.Module):
+    """A stand-in network whose output neuron k spikes whenever input pixel k spikes."""
+
+    def forward(self, x):
+        return x.flatten(2)[..., :10]
+
+
+def labelled_images(labels):
+    """Images that light exactly pixel ``label`` (intensity 1), so PixelReadout predicts the label."""
+    images = torch.zeros(len(labels), 1, 28, 28)
+    images.view(len(labels), -1)[torch.arange(len(labels)), labels] = 1.0
+    return images
+
+
+@pytest.mark.parametrize("num_steps", RANGES["inference_steps"])
+def test_inference_demo_at_slider_bounds(capsys, num_steps):
+    labels = torch.tensor([3, 1, 4, 1, 5, 9, 2, 6])
+    images = labelled_images(labels)
+    wrong = (labels + 1) % 10
+    result, line, figures = run(inference_demo, capsys, num_steps=num_steps, model=PixelReadout(),
+                                images=images, labels=labels, index=5)
+    assert figures == 1
+    assert result == {"accuracy": 100.0, "predicted": 9, "output_spikes": num_steps}
+    assert line == f"accuracy: 100.0% | predicted: 9 | output spikes: {num_steps}"
+    assert run(inference_demo, capsys, num_steps=num_steps, model=PixelReadout(), images=images,
+               labels=wrong)[0]["accuracy"] == 0.0
+
+
+def test_inference_demo_with_a_real_snn_is_deterministic():
+    model = SNN((784, 16, 10))
+    images = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(6)
+    first = inference_demo(7, model, images, labels, index=2, seed=11)
+    assert first == inference_demo(7, model, images, labels, index=2, seed=11)
+    assert 0.0 <= first["accuracy"] <= 100.0
+    with pytest.raises(ValueError, match="index"):
+        inference_demo(7, model, images, labels, index=6)
+
+
+def test_slider_panel_calls_the_demo_at_once_and_again_on_each_change():
+    import ipywidgets
+
+    calls = []
+    slider = ipywidgets.IntSlider(value=3, min=1, max=9)
+    panel = slider_panel(lambda steps, scale: calls.append((steps, scale)), {"steps": slider}, scale=2)
+    assert calls == [(3, 2)]
+    slider.value = 7
+    assert calls == [(3, 2), (7, 2)]
+    assert slider in panel.children[0].children
+    assert isinstance(panel.children[1], ipywidgets.Output)
