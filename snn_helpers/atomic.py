@@ -13,14 +13,16 @@ def atomic_path(target):
 
     The temporary file lives in the same folder, so the final ``os.replace`` is
     atomic, and keeps the target's extension, so writers that pick a format
-    from the name (matplotlib, Pillow) still work. On any error the temporary file is removed and ``target`` is left
-    as it was.
+    from the name (matplotlib, Pillow) still work. On any error the temporary
+    file is removed and ``target`` is left as it was. The file gets the usual
+    permissions (0666 less the umask), not ``mkstemp``'s private 0600.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}")
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())
         yield Path(tmp)
         with open(tmp, "r+b") as written:  # on disk before the rename, so a power cut cannot leave it empty
             os.fsync(written.fileno())
@@ -28,3 +30,9 @@ def atomic_path(target):
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

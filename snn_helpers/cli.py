@@ -7,7 +7,6 @@ import shlex
 import statistics
 import sys
 
-from . import paths
 from ._checks import check_file, check_float, check_int
 from .checkpoint import CheckpointError, check_checkpoint_path
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
