@@ -6,6 +6,7 @@ import dataclasses
 import shlex
 import statistics
 import sys
+import time
 
 from ._checks import check_file, check_float, check_int
 from .checkpoint import CheckpointError, check_checkpoint_path
@@ -95,7 +96,7 @@ def cmd_train(args) -> int:
     recipe = dataclasses.replace(recipe, model={**recipe.model, "precision": args.precision})
     print(f"recipe {recipe.name}: {recipe.summary}; {recipe.epochs} epochs, {recipe.num_steps} steps, "
           f"batch {recipe.batch_size}, lr {recipe.lr:g} ({recipe.schedule})")
-    accuracies = []
+    accuracies, start = [], time.perf_counter()
     for seed in range(args.seed, args.seed + args.seeds):
         result = run_recipe(recipe, seed, root=args.root, train_limit=args.train_limit,
                             test_limit=args.test_limit, device=device, checkpoint_path=args.checkpoint,
@@ -105,6 +106,7 @@ def cmd_train(args) -> int:
               f"images): {accuracies[-1]:.2f}%  training {result['train_seconds']:.1f} s, "
               f"evaluation {result['test_seconds']:.1f} s on {device}  "
               "loss per epoch: " + ", ".join(f"{x:.4f}" for x in result["loss_history"]))
+    print(f"wall time: {time.perf_counter() - start:.1f} s (data loading, encoding, training, evaluation)")
     if len(accuracies) > 1:
         print(f"mean test accuracy over {len(accuracies)} seeds: {statistics.mean(accuracies):.2f}% "
               f"(standard deviation {statistics.stdev(accuracies):.2f})")
