@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -30,6 +31,15 @@ def atomic_path(target):
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def write_json(path, data, indent: int = 2) -> Path:
+    """Write ``data`` as JSON to ``path`` through :func:`atomic_path`; return the path."""
+    path = Path(path)
+    text = json.dumps(data, indent=indent, sort_keys=True) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return path
 
 
 def _umask() -> int:

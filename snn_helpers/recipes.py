@@ -7,7 +7,6 @@ input, 10 time steps, 5 epochs, batches of 128 and Adam.
 """
 from __future__ import annotations
 
-import json
 import platform
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import torch
 
 from ._checks import check_choice, check_int
-from .atomic import atomic_path
+from .atomic import write_json
 from .checkpoint import save_checkpoint
 from .data import BatchLoader, as_tensors, load_mnist, mnist_loaders, sha256_of
 from .model import SNN
@@ -129,6 +128,5 @@ def export_model(result: dict, recipe: Recipe | str, path, command: str, root=No
         "torch": torch.__version__,
         "python": platform.python_version(),
     }
-    with atomic_path(path.with_suffix(".json")) as tmp:
-        tmp.write_text(json.dumps(info, indent=2) + "\n")
+    write_json(path.with_suffix(".json"), info)
     return info

@@ -10,7 +10,7 @@ import inspect
 import json
 from pathlib import Path
 
-from .atomic import atomic_path
+from .atomic import write_json
 from .checkpoint import CheckpointError, load_checkpoint
 from .model import SNN
 from .paths import checkpoint_dir
@@ -34,11 +34,7 @@ def save_metrics(metrics: dict) -> Path:
     """Write ``metrics`` (JSON-serialisable) to :func:`metrics_path` atomically; return the path."""
     if not isinstance(metrics, dict):
         raise TypeError(f"metrics must be a dict, got {type(metrics).__name__}")
-    text = json.dumps(metrics, indent=2, sort_keys=True)
-    path = metrics_path()
-    with atomic_path(path) as tmp:
-        tmp.write_text(text + "\n")
-    return path
+    return write_json(metrics_path(), metrics)
 
 
 def load_metrics() -> dict:
