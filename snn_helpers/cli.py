@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--precision", choices=PRECISIONS, default="fp32",
                        help="bf16: matrix products in bfloat16, about 2x faster on CPUs with AVX-512 BF16 "
                             "(the LIF recurrence stays fp32)")
+    train.add_argument("--step-loop", action="store_true",
+                       help="run the step-by-step loop that notebook 02 teaches instead of the fused fast "
+                            "path (SNN(fast=False)): same mathematics, slower; for timing the two")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     run = sub.add_parser("run-notebooks", help="execute notebooks/NN_*.ipynb in order (the main job), "
@@ -93,7 +96,8 @@ def cmd_train(args) -> int:
                  "lr": args.lr}
     recipe = dataclasses.replace(get_recipe(args.recipe),
                                  **{key: value for key, value in overrides.items() if value is not None})
-    recipe = dataclasses.replace(recipe, model={**recipe.model, "precision": args.precision})
+    recipe = dataclasses.replace(recipe, model={**recipe.model, "precision": args.precision,
+                                                "fast": not args.step_loop})
     print(f"recipe {recipe.name}: {recipe.summary}; {recipe.epochs} epochs, {recipe.num_steps} steps, "
           f"batch {recipe.batch_size}, lr {recipe.lr:g} ({recipe.schedule})")
     accuracies, start = [], time.perf_counter()

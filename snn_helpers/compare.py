@@ -155,8 +155,8 @@ def snn_activity(model, loader, num_steps: int = 10, *, generator: torch.Generat
     fan_outs = [fc.out_features for fc in model.fcs]
     spike_sums, synop_sums, n_images = None, None, 0
     for images, _ in loader:
-        x = _encode(images, num_steps, generator, device).flatten(2)
-        _, rec = model(x, record=True)
+        x, pixels = _encode(images, num_steps, generator, device)  # only lit pixels: the rest never fire
+        _, rec = model(x, pixels, record=True)
         layer_spikes = [x, *rec["spikes"]]  # layer l's input spikes are layer_spikes[l]
         batch = x.shape[1]
         sums = torch.tensor([s.sum().item() for s in layer_spikes], dtype=torch.float64)

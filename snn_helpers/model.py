@@ -22,10 +22,12 @@ class SNN(nn.Module):
     ``scores(x) = forward(x).sum(0)`` of shape ``[B, 10]``.
 
     ``fast=True`` (the default) computes each layer's linear map once for all
-    time steps and runs the LIF recurrence as one fused node (on the CPU the
-    first product also leaves out the inputs that are zero throughout the
-    batch: they add exact zeros); ``fast=False`` runs the step-by-step loop.
-    Both give the same outputs and gradients.
+    time steps and runs the LIF recurrence as one fused node; ``fast=False``
+    runs the step-by-step loop. Both give the same outputs and gradients.
+    ``features`` (optional, in every method that takes ``x``) says that ``x``
+    holds only some inputs, ``[T, B, P]`` for the ``P`` input indices in
+    ``features``; every other input is zero at every step, and leaving it out
+    of the first product changes nothing but the time (see :func:`~snn_helpers.encoding.encode_lit`).
     ``precision="bf16"`` runs the matrix products in bfloat16 (autocast) and the
     LIF recurrence in fp32: about twice as fast on a CPU with AVX-512 BF16.
     The LIF settings (``beta``, ``threshold``, ``reset``, ``surrogate``,
@@ -54,12 +56,25 @@ class SNN(nn.Module):
         return {"sizes": list(self.sizes), "beta": lif.beta, "threshold": lif.threshold,
                 "reset": lif.reset, "surrogate": lif.surrogate, "slope": lif.slope}
 
-    def _flatten_input(self, x: torch.Tensor) -> torch.Tensor:
+    def _flatten_input(self, x: torch.Tensor, features) -> torch.Tensor:
         check_tensor("x", x)
-        if x.dim() < 3 or math.prod(x.shape[2:]) != self.sizes[0]:
-            raise ValueError(f"x must have shape [T, B, ...] with {self.sizes[0]} values per "
-                             f"sample, got shape {tuple(x.shape)}")
+        width = self.sizes[0] if features is None else len(features)
+        if x.dim() < 3 or math.prod(x.shape[2:]) != width:
+            what = f"{self.sizes[0]} values per sample" if features is None else \
+                f"{width} values per sample (one per entry of features)"
+            raise ValueError(f"x must have shape [T, B, ...] with {what}, got shape {tuple(x.shape)}")
         return x.flatten(2)
+
+    def _first_weight(self, features) -> torch.Tensor:
+        """The first layer's weight ``[N_1, N_0]``, only the columns in ``features`` when given."""
+        weight = self.fcs[0].weight
+        if features is None:
+            return weight
+        check_tensor("features", features, ndim=1, integer=True)
+        if features.numel() and (features.min() < 0 or features.max() >= self.sizes[0]):
+            raise ValueError(f"features must hold input indices in [0, {self.sizes[0] - 1}], got values in "
+                             f"[{features.min().item()}, {features.max().item()}]")
+        return weight.index_select(1, features.to(weight.device))
 
     def _current(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         """``x @ weight.T + bias`` as fp32 ``[..., out]``; in bfloat16 with ``precision="bf16"``."""
@@ -68,17 +83,13 @@ class SNN(nn.Module):
         with torch.autocast(x.device.type, dtype=torch.bfloat16):
             return F.linear(x, weight, bias).float()
 
-    def forward(self, x: torch.Tensor, record: bool = False):
+    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None, *, record: bool = False):
         """Output spikes ``[T, B, C]``; with ``record=True`` also a dict of per-layer
         ``spikes`` and ``potentials`` (lists of ``[T, B, N_l]``, potentials before reset)."""
-        x = self._flatten_input(x)
+        x = self._flatten_input(x, features)
+        weights = [self._first_weight(features), *(fc.weight for fc in self.fcs[1:])]
         spikes, potentials = [], []
         if self.fast:
-            weights = [fc.weight for fc in self.fcs]
-            if x.device.type == "cpu":  # the products dominate there: leave out the inputs that are
-                # zero at every step of the whole batch (MNIST's border, about 1/3 of the pixels)
-                live = (x.flatten(0, 1).abs().sum(0) != 0).nonzero().squeeze(1)
-                x, weights[0] = x.index_select(2, live), weights[0].index_select(1, live)
             for fc, weight, lif in zip(self.fcs, weights, self.lifs):
                 x, potential = lif.run_fused(self._current(x, weight, fc.bias))  # one product, all T*B rows
                 spikes.append(x)
@@ -89,8 +100,8 @@ class SNN(nn.Module):
             steps = []
             for x_t in x:
                 step_spikes, step_potentials = [], []
-                for i, (fc, lif) in enumerate(zip(self.fcs, self.lifs)):
-                    x_t, potential, mems[i] = lif.step(self._current(x_t, fc.weight, fc.bias), mems[i])
+                for i, (fc, weight, lif) in enumerate(zip(self.fcs, weights, self.lifs)):
+                    x_t, potential, mems[i] = lif.step(self._current(x_t, weight, fc.bias), mems[i])
                     step_spikes.append(x_t)
                     step_potentials.append(potential)
                 steps.append((step_spikes, step_potentials))
@@ -100,11 +111,11 @@ class SNN(nn.Module):
             return spikes[-1], {"spikes": spikes, "potentials": potentials}
         return spikes[-1]
 
-    def scores(self, x: torch.Tensor) -> torch.Tensor:
+    def scores(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
         """Class scores ``[B, C]``: output spike counts over the ``T`` steps."""
-        return self.forward(x).sum(0)
+        return self.forward(x, features).sum(0)
 
-    def running_scores(self, x: torch.Tensor) -> torch.Tensor:
+    def running_scores(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
         """Scores ``[T, B, C]``: entry ``t`` is what :meth:`scores` gives on the first ``t + 1``
         steps of ``x``. The network is causal, so one run of ``T`` steps holds every shorter one."""
-        return self.forward(x).cumsum(0)
+        return self.forward(x, features).cumsum(0)

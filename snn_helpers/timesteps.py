@@ -25,7 +25,7 @@ def accuracy_by_steps(model, loader, max_steps: int = 50, *, generator: torch.Ge
     model.to(device).eval()
     correct, total = torch.zeros(max_steps), 0
     for images, labels in loader:
-        running = model.running_scores(_encode(images, max_steps, generator, device))  # [T, B, C]
+        running = model.running_scores(*_encode(images, max_steps, generator, device))  # [T, B, C]
         correct += (running.argmax(2).cpu() == labels).sum(1).float()
         total += len(labels)
     if total == 0:

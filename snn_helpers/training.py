@@ -16,7 +16,7 @@ from ._checks import (check_bool, check_choice, check_device, check_float, check
                       check_loader, check_module, check_path)
 from .checkpoint import (RESUME_KEYS, check_checkpoint_path, load_checkpoint, rng_state, save_checkpoint,
                          set_rng_state)
-from .encoding import poisson_encode
+from .encoding import encode_lit
 
 
 def set_seed(seed: int) -> torch.Generator:
@@ -50,8 +50,11 @@ def keep_freed_memory() -> None:
 
 
 def _encode(images, num_steps, generator, device):
-    """Poisson spikes ``[T, B, 1, 28, 28]`` drawn on the CPU generator, moved to ``device``."""
-    return poisson_encode(images, num_steps, generator).to(device, non_blocking=True)
+    """Poisson spikes of the batch's lit pixels ``[T, B, P]`` and their indices ``[P]``
+    (:func:`~snn_helpers.encoding.encode_lit`), drawn on the CPU generator, moved to ``device``.
+    ``model.scores(*_encode(...))`` then equals ``model.scores(poisson_encode(...))``."""
+    spikes, pixels = encode_lit(images, num_steps, generator)
+    return spikes.to(device, non_blocking=True), pixels.to(device)
 
 
 SCHEDULES = ("constant", "cosine")
@@ -131,7 +134,7 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
         for i, (images, labels) in enumerate(bar):
             for group in optimizer.param_groups:
                 group["lr"] = lr * lr_factor(schedule, epoch * len(train_loader) + i, epochs * len(train_loader))
-            loss = loss_fn(model.scores(_encode(images, num_steps, generator, device)), labels.to(device))
+            loss = loss_fn(model.scores(*_encode(images, num_steps, generator, device)), labels.to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -159,7 +162,7 @@ def predict(model: nn.Module, loader, num_steps: int = 10, *, generator: torch.G
     model.to(device).eval()
     preds, truth = [], []
     for images, labels in loader:
-        preds.append(model.scores(_encode(images, num_steps, generator, device)).argmax(1).cpu())
+        preds.append(model.scores(*_encode(images, num_steps, generator, device)).argmax(1).cpu())
         truth.append(labels)
     return torch.cat(preds), torch.cat(truth)
 

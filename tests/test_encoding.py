@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from snn_helpers import poisson_encode
+from snn_helpers import SNN, poisson_encode
+from snn_helpers.encoding import encode_lit
 
 
 def test_shape_and_values_are_binary_floats():
@@ -49,6 +50,25 @@ def test_generator_makes_it_reproducible():
     assert not torch.equal(a, c)
 
 
+def test_encode_lit_keeps_exactly_the_lit_pixels_and_draws_the_same_spikes():
+    images = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(5))
+    images[images < 0.6] = 0.0  # about 40% of the pixels lit per image ...
+    images[..., :5, :] = 0.0  # ... and a border black in every image
+    images[0, 0, 10, 10] = 1.0
+    spikes, pixels = encode_lit(images, 9, generator=torch.Generator().manual_seed(8))
+    assert torch.equal(pixels, (images.flatten(1) > 0).any(0).nonzero().squeeze(1))
+    assert spikes.shape == (9, 6, len(pixels)) and len(pixels) < 28 * 23
+    full = poisson_encode(images, 9, generator=torch.Generator().manual_seed(8)).flatten(2)
+    assert torch.equal(spikes, full[..., pixels])
+    assert full.sum() == spikes.sum()  # nothing fired outside the lit pixels
+
+
+def test_encode_lit_of_an_all_black_batch_has_no_pixels_and_the_network_still_runs():
+    spikes, pixels = encode_lit(torch.zeros(3, 1, 28, 28), 4)
+    assert spikes.shape == (4, 3, 0) and pixels.numel() == 0
+    assert SNN(sizes=(784, 8, 10))(spikes, pixels).shape == (4, 3, 10)
+
+
 @pytest.mark.parametrize("kwargs, error, name", [
     ({"num_steps": 0}, ValueError, "num_steps"),
     ({"num_steps": -3}, ValueError, "num_steps"),
@@ -58,7 +78,8 @@ def test_generator_makes_it_reproducible():
     ({"images": torch.tensor([[0.2, float("nan")]])}, ValueError, "images"),
     ({"images": torch.zeros(1, 4, dtype=torch.uint8)}, TypeError, "images"),
 ])
-def test_rejects_bad_input_naming_the_argument(kwargs, error, name):
+@pytest.mark.parametrize("encode", [poisson_encode, encode_lit])
+def test_rejects_bad_input_naming_the_argument(kwargs, error, name, encode):
     args = {"images": torch.rand(1, 4), "num_steps": 3, **kwargs}
     with pytest.raises(error, match=name):
-        poisson_encode(**args)
+        encode(**args)

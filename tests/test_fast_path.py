@@ -21,7 +21,7 @@ def _spiking_pair(reset, surrogate):
 
 
 def _input_spikes():
-    """Random spikes with a 4-pixel border that never fires, like MNIST's (the fast path skips those inputs)."""
+    """Random spikes with a 4-pixel border that never fires, like MNIST's black border."""
     spikes = (torch.rand(T, B, 1, 28, 28, generator=torch.Generator().manual_seed(1)) < 0.3).float()
     spikes[..., :4, :] = spikes[..., -4:, :] = spikes[..., :4] = spikes[..., -4:] = 0
     return spikes
@@ -52,6 +52,30 @@ def test_fast_path_matches_step_loop_in_outputs_and_every_gradient(reset, surrog
     for (name, p), q in zip(fast.named_parameters(), slow.parameters(), strict=True):
         assert p.grad.abs().sum() > 0, f"{name} got no gradient: the comparison would be vacuous"
         torch.testing.assert_close(p.grad, q.grad, rtol=1e-5, atol=1e-5, msg=lambda m: f"{name}: {m}")
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_leaving_out_silent_inputs_changes_nothing(fast):
+    """``features``: the lit inputs only, as training feeds them, against the full input to the step loop."""
+    model, full = _spiking_pair("zero", "sigmoid")
+    model.fast = fast
+    x = _input_spikes().flatten(2)
+    lit = (x.flatten(0, 1).amax(0) > 0).nonzero().squeeze(1)
+    assert 0 < len(lit) < x.shape[-1]
+    out, rec = model(x[..., lit], lit, record=True)
+    out_full, rec_full = full(x, record=True)
+    torch.testing.assert_close(out, out_full, rtol=1e-5, atol=1e-5)
+    for a, b in zip(rec["potentials"], rec_full["potentials"], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    labels = torch.arange(B) % 10
+    torch.nn.functional.cross_entropy(model.scores(x[..., lit], lit), labels).backward()
+    torch.nn.functional.cross_entropy(full.scores(x), labels).backward()
+    for p, q in zip(model.parameters(), full.parameters(), strict=True):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-5, atol=1e-5)
+    dark = torch.ones(x.shape[-1], dtype=torch.bool)
+    dark[lit] = False
+    assert model.fcs[0].weight.grad[:, dark].abs().sum() == 0  # inputs that never spike get no gradient
+    assert model.fcs[0].weight.grad[:, lit].abs().sum() > 0
 
 
 @pytest.mark.parametrize("surrogate", sorted(SURROGATES))

@@ -62,6 +62,18 @@ def test_rejects_inputs_of_the_wrong_shape_or_type(x, error):
         SNN()(x)
 
 
+@pytest.mark.parametrize("features, x_width, error", [
+    (torch.tensor([0, 5, 783]), 4, ValueError),  # x must hold one column per feature
+    (torch.tensor([0, 5, 784]), 3, ValueError),  # indices must be inputs of the network
+    (torch.tensor([-1, 5, 7]), 3, ValueError),
+    (torch.tensor([0.0, 5.0, 7.0]), 3, TypeError),  # integer indices
+    (torch.tensor([[0, 5, 7]]), 3, ValueError),
+])
+def test_rejects_bad_features(features, x_width, error):
+    with pytest.raises(error, match="features"):
+        SNN()(torch.zeros(2, 3, x_width), features)
+
+
 @pytest.mark.parametrize("sizes", [(784,), (784, 0, 10), (784, 12.5, 10)])
 def test_rejects_bad_sizes(sizes):
     with pytest.raises((ValueError, TypeError), match="sizes"):

@@ -116,6 +116,17 @@ def test_train_command_prints_every_seed_and_the_mean(capsys):
     assert "mean test accuracy over 2 seeds" in out
 
 
+def test_train_command_step_loop_never_uses_the_fused_path(monkeypatch, capsys):
+    def refuse(*args):
+        raise AssertionError("the fused LIF ran")
+    monkeypatch.setattr("snn_helpers.neurons.FusedLIF.apply", refuse)
+    args = ["train", "--epochs", "1", "--train-limit", "128", "--test-limit", "64", "--no-progress"]
+    with pytest.raises(AssertionError, match="fused LIF"):
+        main(args)
+    assert main([*args, "--step-loop"]) == 0
+    assert "seed 42: test accuracy (10-step evaluation, 64 images)" in capsys.readouterr().out
+
+
 def test_train_command_refuses_export_with_several_seeds(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--seeds", "2", "--export", "x.pt"])
