@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--test-limit", type=_positive_int("--test-limit", 1, TEST_SIZE), default=None,
                        help="use only the first N test images")
     train.add_argument("--checkpoint", type=_checked(check_checkpoint_path, str, "--checkpoint"), default=None,
-                       help="write a checkpoint here after every epoch")
+                       help="write a checkpoint here after every epoch (default with --resume: the "
+                            "checkpoint it resumes from, so a second interruption loses at most one epoch too)")
     train.add_argument("--resume", type=_checked(check_file, str, "--resume"), default=None,
                        help="continue training from this checkpoint")
     train.add_argument("--export", type=_checked(check_checkpoint_path, str, "--export"), default=None,
@@ -100,10 +101,11 @@ def cmd_train(args) -> int:
                                                 "fast": not args.step_loop})
     print(f"recipe {recipe.name}: {recipe.summary}; {recipe.epochs} epochs, {recipe.num_steps} steps, "
           f"batch {recipe.batch_size}, lr {recipe.lr:g} ({recipe.schedule})")
+    checkpoint = args.checkpoint if args.checkpoint is not None else args.resume
     accuracies, start = [], time.perf_counter()
     for seed in range(args.seed, args.seed + args.seeds):
         result = run_recipe(recipe, seed, root=args.root, train_limit=args.train_limit,
-                            test_limit=args.test_limit, device=device, checkpoint_path=args.checkpoint,
+                            test_limit=args.test_limit, device=device, checkpoint_path=checkpoint,
                             resume_from=args.resume, progress=not args.no_progress)
         accuracies.append(100 * result["accuracy"])
         print(f"seed {seed}: test accuracy ({recipe.num_steps}-step evaluation, {result['test_images']} "

@@ -233,6 +233,19 @@ def test_every_torch_load_in_the_project_is_weights_only():
     assert not unsafe
 
 
+def test_train_command_resume_keeps_writing_the_checkpoint_it_resumed_from(tmp_path):
+    from snn_helpers.cli import main
+    path = tmp_path / "run.pt"
+    small = ["--train-limit", "96", "--test-limit", "32", "--batch-size", "32", "--num-steps", "2", "--no-progress"]
+    assert main(["train", *small, "--epochs", "1", "--checkpoint", str(path)]) == 0
+    assert load_checkpoint(path)["epoch"] == 1
+    assert main(["train", *small, "--epochs", "2", "--resume", str(path)]) == 0  # no --checkpoint
+    assert load_checkpoint(path)["epoch"] == 2
+    other = tmp_path / "elsewhere.pt"
+    assert main(["train", *small, "--epochs", "3", "--resume", str(path), "--checkpoint", str(other)]) == 0
+    assert (load_checkpoint(path)["epoch"], load_checkpoint(other)["epoch"]) == (2, 3)
+
+
 @pytest.mark.slow
 def test_sigkill_mid_epoch_leaves_a_checkpoint_that_resumes(tmp_path):
     path, limit, batch, steps, seed = tmp_path / "ckpt.pt", 300, 50, 2, 3
