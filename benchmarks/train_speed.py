@@ -32,7 +32,6 @@ from torch import nn
 
 from snn_helpers import SNN, BatchLoader, as_tensors, load_mnist
 from snn_helpers.encoding import encode_lit
-from snn_helpers.training import keep_freed_memory
 
 T, BATCH, LR = 10, 128, 1e-3
 SIZES = (784, 512, 256, 10)
@@ -245,7 +244,6 @@ def main(argv=None) -> dict:
         parser.error("--rounds, --batches and --threads must be at least 1")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    keep_freed_memory()  # what fit() does; process-wide, so every variant gets it
     load_start = os.getloadavg()
     generator = torch.Generator().manual_seed(0)
     images, labels = as_tensors(load_mnist(train=True))

@@ -1,8 +1,6 @@
 """Seeding, device choice, training and evaluation."""
 from __future__ import annotations
 
-import ctypes
-import functools
 import math
 import random
 import time
@@ -31,22 +29,6 @@ def set_seed(seed: int) -> torch.Generator:
 def get_device() -> torch.device:
     """The GPU when one is available, otherwise the CPU. The one place this is chosen."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-@functools.cache
-def keep_freed_memory() -> None:
-    """Let glibc keep freed memory for reuse instead of handing it back to the system.
-
-    A training step frees and allocates tensors of a few MB; by default glibc
-    returns them and the next step faults the pages in again (about 4,000 page
-    faults per batch of 128). Does nothing where the C library is not glibc.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GiB of free memory at the heap top
-    libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: blocks below 32 MiB come from the reusable heap
 
 
 def _encode(images, num_steps, generator, device):
@@ -120,7 +102,6 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
                              f"to resume, got {epochs}")
         set_rng_state(state["rng"], generators)
     model.to(device)
-    keep_freed_memory()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # one kernel per step
     if state is not None:
         model.load_state_dict(state["model"])
