@@ -8,12 +8,14 @@ Variants (T = 10 steps, batches of 128 real MNIST images, Adam, lr 1e-3):
   (d) fast_bf16  - (c) with the matrix products in bfloat16 (``SNN(precision="bf16")``)
 
 A timed training step covers encoding, forward, loss, backward and the optimizer
-step. Rounds are interleaved (each round times every variant, the order rotating)
-and the median per variant is reported. In the same rounds the script times the
-matrix products of one training step on their own (fp32 and bf16) to get this
-machine's GEMM ceiling. Prints a table, then one JSON line.
+step. Rounds are interleaved (each round times every variant, the order rotating),
+and each round also times the matrix products of one training step on their own
+(fp32 and bf16): this machine's GEMM ceiling. A ratio (variant against variant, or
+against the ceiling) is taken within each round and the median over the rounds is
+reported, so a slow spell of a shared machine, which slows a whole round, cancels
+out. Prints a table, then one JSON line.
 
-    python benchmarks/train_speed.py [--rounds 5] [--batches 20] [--threads N]
+    python benchmarks/train_speed.py [--rounds 15] [--batches 8] [--threads N]
 
 snntorch is a benchmark-only extra: ``pip install snntorch==1.0.0`` (``make bench`` does it).
 """
@@ -217,6 +219,11 @@ def time_gemms(operands, repeats: int) -> float:
     return FLOPS_PER_STEP * repeats / (time.perf_counter() - start) / 1e9
 
 
+def paired_median(numerators, denominators) -> float:
+    """Median over rounds of ``numerator / denominator``, the two measured in the same round."""
+    return statistics.median(a / b for a, b in zip(numerators, denominators, strict=True))
+
+
 def cpu_name() -> str:
     try:
         with open("/proc/cpuinfo") as info:
@@ -236,8 +243,8 @@ def time_training(variant: Variant, batches) -> float:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median reported)")
-    parser.add_argument("--batches", type=int, default=20, help="timed training steps per variant and round")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (median reported)")
+    parser.add_argument("--batches", type=int, default=8, help="timed training steps per variant and round")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.batches < 1 or (args.threads is not None and args.threads < 1):
@@ -263,22 +270,25 @@ def main(argv=None) -> dict:
 
     gflops = {p: statistics.median(g) for p, g in gemm.items()}
     ceiling = {p: g * 1e9 / FLOPS_PER_SAMPLE for p, g in gflops.items()}
-    med = {name: statistics.median(s) for name, s in speed.items()}
-    results = {}
-    for name, value in med.items():
-        results[name] = {
-            "samples_per_s": round(value),
-            "vs_seed_loop": round(value / med["seed_loop"], 3),
-            "vs_snntorch": round(value / med["snntorch"], 3),
-            "fraction_of_fp32_gemm_ceiling": round(value / ceiling["fp32"], 3),
-        }
+    round_ceiling = {p: [g * 1e9 / FLOPS_PER_SAMPLE for g in gs] for p, gs in gemm.items()}
     live = live_input_fraction(batches)
     fast_flops = FLOPS_PER_SAMPLE - (1 - live) * FIRST_LAYER_FLOPS_PER_SAMPLE
+    results = {}
+    for name, values in speed.items():
+        vs_seed = [a / b for a, b in zip(values, speed["seed_loop"], strict=True)]
+        results[name] = {
+            "samples_per_s": round(statistics.median(values)),
+            "vs_seed_loop": round(statistics.median(vs_seed), 3),
+            "vs_seed_loop_range": [round(min(vs_seed), 3), round(max(vs_seed), 3)],
+            "vs_snntorch": round(paired_median(values, speed["snntorch"]), 3),
+            "fraction_of_fp32_gemm_ceiling": round(paired_median(values, round_ceiling["fp32"]), 3),
+        }
     for precision in gflops:  # against its own ceiling, counting all products and only those it runs
-        value, result = med[f"fast_{precision}"], results[f"fast_{precision}"]
-        result[f"fraction_of_{precision}_gemm_ceiling"] = round(value / ceiling[precision], 3)
+        share = paired_median(speed[f"fast_{precision}"], round_ceiling[precision])
+        result = results[f"fast_{precision}"]
+        result[f"fraction_of_{precision}_gemm_ceiling"] = round(share, 3)
         result[f"fraction_of_{precision}_gemm_ceiling_executed_flops"] = round(
-            value * fast_flops / (gflops[precision] * 1e9), 3)
+            share * fast_flops / FLOPS_PER_SAMPLE, 3)
 
     print(f"\nmatrix products per sample: {FLOPS_PER_SAMPLE / 1e6:.2f} MFLOP; GEMM ceiling "
           + ", ".join(f"{p} {gflops[p]:.0f} GFLOP/s = {ceiling[p]:,.0f} samples/s" for p in gflops))
@@ -287,10 +297,13 @@ def main(argv=None) -> dict:
     five_epochs = {p: 5 * 60_000 * fast_flops / (g * 1e9) for p, g in gflops.items()}
     print("the products alone of a 5-epoch run (300,000 samples) take "
           + ", ".join(f"{five_epochs[p]:.1f} s in {p}" for p in gflops) + " at those rates")
-    print(f"{'variant':<11}{'samples/s':>11}{'vs (a)':>8}{'vs (b)':>8}{'of fp32 ceiling':>17}")
+    print(f"ratios: median over the {args.rounds} rounds of the ratio within each round "
+          "(range: smallest and largest round)")
+    print(f"{'variant':<11}{'samples/s':>11}{'vs (a)':>8}{'range':>12}{'vs (b)':>8}{'of fp32 ceiling':>17}")
     for name, r in results.items():
-        print(f"{name:<11}{r['samples_per_s']:>11,}{r['vs_seed_loop']:>8.2f}{r['vs_snntorch']:>8.2f}"
-              f"{r['fraction_of_fp32_gemm_ceiling']:>17.0%}")
+        low, high = r["vs_seed_loop_range"]
+        print(f"{name:<11}{r['samples_per_s']:>11,}{r['vs_seed_loop']:>8.2f}{f'{low:.2f}-{high:.2f}':>12}"
+              f"{r['vs_snntorch']:>8.2f}{r['fraction_of_fp32_gemm_ceiling']:>17.0%}")
     summary = {
         "benchmark": "train_speed", "num_steps": T, "batch_size": BATCH, "rounds": args.rounds,
         "batches_per_round": args.batches, "torch": torch.__version__, "threads": torch.get_num_threads(),

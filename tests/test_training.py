@@ -54,3 +54,20 @@ def test_zero_epochs_trains_nothing(loaders):
     before = [p.clone() for p in model.parameters()]
     assert fit(model, train, epochs=0, progress=False) == []
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_fit_and_predict_leave_out_the_pixels_black_in_the_whole_batch(loaders, monkeypatch):
+    """What the first product is given: only the lit pixels of each batch, and the same result as
+    the full input up to rounding."""
+    train, test = loaders
+    seen = []
+    first_weight = SNN._first_weight
+    monkeypatch.setattr(SNN, "_first_weight", lambda self, features: seen.append(features) or
+                        first_weight(self, features))
+    images, labels = next(iter(test))
+    batch = [(images, labels)]
+    fit(SNN(), batch, epochs=1, num_steps=2, generator=set_seed(0), progress=False)
+    predict(SNN(), batch, num_steps=2)
+    lit = (images.flatten(1) > 0).any(0).nonzero().squeeze(1)
+    assert len(seen) == 2 and all(torch.equal(features, lit) for features in seen)
+    assert len(lit) < 0.8 * 784  # MNIST's black border is left out
