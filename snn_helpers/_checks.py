@@ -135,12 +135,14 @@ def check_tensor(name: str, value, ndim: int | tuple[int, ...] | None = None,
 
 
 def check_unit_interval(name: str, value: torch.Tensor) -> torch.Tensor:
-    """Check that every entry of a tensor is a number in [0, 1] (no NaN)."""
-    if torch.isnan(value).any():
+    """Check that every entry of a tensor is a number in [0, 1] (no NaN), in one pass."""
+    if not value.numel():
+        return value
+    low, high = torch.aminmax(value)  # a NaN anywhere makes both NaN
+    if low.isnan():
         raise ValueError(f"{name} must be in [0, 1], but it contains NaN")
-    if value.numel() and (value.min() < 0 or value.max() > 1):
-        raise ValueError(f"{name} must be in [0, 1], got values in "
-                         f"[{value.min().item():.3g}, {value.max().item():.3g}]")
+    if low < 0 or high > 1:
+        raise ValueError(f"{name} must be in [0, 1], got values in [{low.item():.3g}, {high.item():.3g}]")
     return value
 
 

@@ -22,23 +22,27 @@ from ._checks import check_choice, check_float, check_tensor
 RESETS = ("zero", "subtract")
 
 
-def sigmoid_derivative(x: torch.Tensor, slope: float) -> torch.Tensor:
+def sigmoid_derivative(x: torch.Tensor, slope: float, *, inplace: bool = False) -> torch.Tensor:
     """The seed's surrogate: ``s * (1 - s)`` with ``s = sigmoid(slope * x)``; peak 1/4 at x = 0.
 
-    This is the derivative of ``sigmoid(slope * x) / slope``.
+    This is the derivative of ``sigmoid(slope * x) / slope``. With ``inplace=True``
+    the result overwrites ``x`` (the backward passes use it on their own ``[T, B, N]``
+    temporaries: one buffer fewer is measurably faster on a CPU).
     """
-    s = (slope * x).sigmoid_()  # in place on its own temporaries: the fused backward runs it on [T, B, N]
+    s = (x.mul_(slope) if inplace else x * slope).sigmoid_()
     return s.mul_(1 - s)
 
 
-def fast_sigmoid_derivative(x: torch.Tensor, slope: float) -> torch.Tensor:
+def fast_sigmoid_derivative(x: torch.Tensor, slope: float, *, inplace: bool = False) -> torch.Tensor:
     """Fast-sigmoid surrogate (SuperSpike): ``1 / (1 + slope * |x|)**2``; peak 1 at x = 0."""
-    return 1.0 / (1.0 + slope * x.abs()) ** 2
+    d = (x.abs_() if inplace else x.abs()).mul_(slope).add_(1.0)
+    return d.mul_(d).reciprocal_()
 
 
-def arctan_derivative(x: torch.Tensor, slope: float) -> torch.Tensor:
+def arctan_derivative(x: torch.Tensor, slope: float, *, inplace: bool = False) -> torch.Tensor:
     """Arctan surrogate: derivative of ``arctan(pi/2 * slope * x) / pi``; peak slope/2 at x = 0."""
-    return (slope / 2) / (1 + (math.pi / 2 * slope * x) ** 2)
+    d = x.mul_(math.pi / 2 * slope) if inplace else x * (math.pi / 2 * slope)
+    return d.mul_(d).add_(1.0).reciprocal_().mul_(slope / 2)
 
 
 SURROGATES = {
@@ -65,8 +69,8 @@ class SurrogateSpike(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_spike):
         (mem,) = ctx.saved_tensors
-        grad = SURROGATES[ctx.surrogate](mem - ctx.threshold, ctx.slope)
-        return grad_spike * grad, None, None, None
+        grad = SURROGATES[ctx.surrogate](mem - ctx.threshold, ctx.slope, inplace=True)
+        return grad.mul_(grad_spike), None, None, None
 
 
 def spike(mem: torch.Tensor, threshold: float = 1.0, slope: float = 10.0,
@@ -178,7 +182,8 @@ class FusedLIF(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_spikes, _grad_potentials):
         potentials, spikes = ctx.saved_tensors
-        g = SURROGATES[ctx.surrogate](potentials - ctx.threshold, ctx.slope)
+        # In-place chains on two fresh buffers: each new [T, B, N] buffer costs more than a pass.
+        g = SURROGATES[ctx.surrogate](potentials - ctx.threshold, ctx.slope, inplace=True)
         if ctx.reset == "zero":
             carry = (1.0 - spikes).addcmul_(potentials, g, value=-1.0)
         else:

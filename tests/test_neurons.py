@@ -34,6 +34,17 @@ def test_forward_is_heaviside_at_the_threshold_and_gradient_peaks_there(name):
     assert mem.grad.argmax().item() == 1  # steepest exactly at mem == threshold
 
 
+@pytest.mark.parametrize("name", sorted(SURROGATES))
+def test_surrogate_leaves_its_input_alone_unless_told_to_work_in_place(name):
+    x = torch.linspace(-1, 1, 101)
+    kept = x.clone()
+    expected = SURROGATES[name](x, 4.0)
+    assert torch.equal(x, kept)
+    result = SURROGATES[name](x, 4.0, inplace=True)
+    assert result.data_ptr() == x.data_ptr()
+    torch.testing.assert_close(result, expected)
+
+
 def test_seed_surrogate_matches_seed_formula():
     mem = torch.linspace(0, 2, 41, requires_grad=True)
     spike(mem).sum().backward()  # defaults: threshold 1, slope 10, sigmoid
