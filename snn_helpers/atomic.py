@@ -4,6 +4,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import socket
 import tempfile
 from pathlib import Path
 
@@ -17,10 +19,17 @@ def atomic_path(target):
     from the name (matplotlib, Pillow) still work. On any error the temporary
     file is removed and ``target`` is left as it was. The file gets the usual
     permissions (0666 less the umask), not ``mkstemp``'s private 0600.
+
+    The temporary name records the host and process that write it; a process
+    killed mid-write (SIGKILL, power cut) leaves its file behind, and the next
+    write of the same ``target`` from that host removes it once that process is gone.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}")
+    owner = f"{_host()}-{os.getpid()}"
+    _remove_orphans(target)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.{owner}.",
+                               suffix=f".tmp{target.suffix}")
     os.close(fd)
     try:
         os.chmod(tmp, 0o666 & ~_umask())
@@ -40,6 +49,32 @@ def write_json(path, data, indent: int = 2) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
     return path
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
+
+
+def _remove_orphans(target: Path) -> None:
+    """Remove temporary files of ``target`` left by dead processes of this host (POSIX only)."""
+    if os.name != "posix":
+        return
+    pattern = re.compile(rf"\.{re.escape(target.stem)}\.{re.escape(_host())}-(\d+)\.[^.]*\.tmp{re.escape(target.suffix)}")
+    for path in target.parent.iterdir():
+        match = pattern.fullmatch(path.name)
+        if match and not _alive(int(match.group(1))):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
 
 
 def _umask() -> int:

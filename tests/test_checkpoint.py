@@ -15,6 +15,7 @@ import torch
 
 from snn_helpers import SNN, BatchLoader, fit, mnist_loaders, set_seed
 from snn_helpers import checkpoint as ckpt
+from snn_helpers.atomic import _host, write_json
 from snn_helpers.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from snn_helpers.paths import PROJECT_ROOT
 from snn_helpers.training import SCHEDULES
@@ -137,6 +138,22 @@ def test_failed_write_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatc
     assert path.read_bytes() == before
     assert load_checkpoint(path)["epoch"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="orphans are found by process id on POSIX only")
+def test_a_write_removes_temporary_files_left_by_a_killed_writer(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its process id now belongs to nobody
+    orphan = tmp_path / f".c.{_host()}-{dead.pid}.abc123.tmp.json"
+    live = tmp_path / f".c.{_host()}-{os.getpid()}.def456.tmp.json"  # a write still in progress
+    elsewhere = tmp_path / f".c.otherhost-{dead.pid}.ghi789.tmp.json"  # another machine's process
+    other_file = tmp_path / f".d.{_host()}-{dead.pid}.jkl012.tmp.json"
+    for path in (orphan, live, elsewhere, other_file):
+        path.write_text("{half")
+    write_json(tmp_path / "c.json", {"ok": True})
+    assert not orphan.exists()
+    assert live.exists() and elsewhere.exists() and other_file.exists()
+    assert json.loads((tmp_path / "c.json").read_text()) == {"ok": True}
 
 
 class _WritesAFile:
