@@ -59,7 +59,8 @@ def _remove_orphans(target: Path) -> None:
     """Remove temporary files of ``target`` left by dead processes of this host (POSIX only)."""
     if os.name != "posix":
         return
-    pattern = re.compile(rf"\.{re.escape(target.stem)}\.{re.escape(_host())}-(\d+)\.[^.]*\.tmp{re.escape(target.suffix)}")
+    pattern = re.compile(rf"\.{re.escape(target.stem)}\.{re.escape(_host())}-(\d+)\.[^.]*"
+                         rf"\.tmp{re.escape(target.suffix)}")
     for path in target.parent.iterdir():
         match = pattern.fullmatch(path.name)
         if match and not _alive(int(match.group(1))):

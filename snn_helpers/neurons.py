@@ -182,7 +182,7 @@ class FusedLIF(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_spikes, _grad_potentials):
         potentials, spikes = ctx.saved_tensors
-        # In-place chains on two fresh buffers: each new [T, B, N] buffer costs more than a pass.
+        # In-place chains: two fresh [T, B, N] buffers instead of four, measurably faster on a CPU.
         g = SURROGATES[ctx.surrogate](potentials - ctx.threshold, ctx.slope, inplace=True)
         if ctx.reset == "zero":
             carry = (1.0 - spikes).addcmul_(potentials, g, value=-1.0)
