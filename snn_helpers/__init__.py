@@ -1,7 +1,8 @@
 """Helpers for the SNN-on-MNIST notebook series.
 
 Modules: ``data`` (MNIST), ``encoding`` (Poisson spikes), ``neurons`` (LIF and
-surrogate spike), ``model`` (the SNN), ``training`` (fit/evaluate/seeding),
+surrogate spike), ``model`` (the SNN), ``kernels`` (compiled CPU kernels of
+the fast path, built on first use), ``training`` (fit/evaluate/seeding),
 ``checkpoint``, ``plots`` and ``widgets`` (figures and slider functions),
 ``recipes`` (named training settings, the shipped model), ``compare`` (SNN
 against ANN: operations, energy, sparsity) and ``timesteps`` (accuracy

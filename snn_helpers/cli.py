@@ -8,6 +8,7 @@ import statistics
 import sys
 import time
 
+from . import kernels
 from ._checks import check_file, check_float, check_int
 from .checkpoint import CheckpointError, check_checkpoint_path
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
@@ -71,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="after training, write the weights (no optimizer state) here and a JSON "
                             "beside it with settings, seed, test accuracy and sha256")
     train.add_argument("--precision", choices=PRECISIONS, default="fp32",
-                       help="bf16: matrix products in bfloat16, about 2x faster on CPUs with AVX-512 BF16 "
-                            "(the LIF recurrence stays fp32)")
+                       help="bf16: matrix products in bfloat16, for GPUs and for CPUs with AVX-512 BF16 where the "
+                            "compiled kernels are unavailable (the LIF recurrence stays fp32)")
     train.add_argument("--step-loop", action="store_true",
                        help="run the step-by-step loop that notebook 02 teaches instead of the fused fast "
                             "path (SNN(fast=False)): same mathematics, slower; for timing the two")
@@ -101,6 +102,9 @@ def cmd_train(args) -> int:
                                                 "fast": not args.step_loop})
     print(f"recipe {recipe.name}: {recipe.summary}; {recipe.epochs} epochs, {recipe.num_steps} steps, "
           f"batch {recipe.batch_size}, lr {recipe.lr:g} ({recipe.schedule})")
+    where = str(device)
+    if device.type == "cpu" and not args.step_loop:
+        where += " with the compiled kernels" if kernels.library() is not None else " in plain torch"
     checkpoint = args.checkpoint if args.checkpoint is not None else args.resume
     accuracies, start = [], time.perf_counter()
     for seed in range(args.seed, args.seed + args.seeds):
@@ -110,7 +114,7 @@ def cmd_train(args) -> int:
         accuracies.append(100 * result["accuracy"])
         print(f"seed {seed}: test accuracy ({recipe.num_steps}-step evaluation, {result['test_images']} "
               f"images): {accuracies[-1]:.2f}%  training {result['train_seconds']:.1f} s, "
-              f"evaluation {result['test_seconds']:.1f} s on {device}  "
+              f"evaluation {result['test_seconds']:.1f} s on {where}  "
               "loss per epoch: " + ", ".join(f"{x:.4f}" for x in result["loss_history"]))
     print(f"wall time: {time.perf_counter() - start:.1f} s (data loading, encoding, training, evaluation)")
     if len(accuracies) > 1:

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import kernels
 from ._checks import check_bool, check_choice, check_int, check_tensor
 from .neurons import LIF
 
@@ -30,13 +31,16 @@ class SNN(nn.Module):
     of the first product changes nothing but the time (see :func:`~snn_helpers.encoding.encode_lit`).
     ``precision="bf16"`` runs the matrix products in bfloat16 (autocast) and the
     LIF recurrence in fp32: about twice as fast on a CPU with AVX-512 BF16.
+    ``compiled`` (fast path only): use the compiled kernels of
+    :mod:`~snn_helpers.kernels` for the LIF recurrence and for the fp32 products
+    with spikes; ``None`` (the default) when they are available, ``False`` for plain torch.
     The LIF settings (``beta``, ``threshold``, ``reset``, ``surrogate``,
     ``slope``) are shared by all layers.
     """
 
     def __init__(self, sizes=(784, 512, 256, 10), beta: float = 0.95, threshold: float = 1.0,
                  reset: str = "zero", surrogate: str = "sigmoid", slope: float = 10.0,
-                 fast: bool = True, precision: str = "fp32"):
+                 fast: bool = True, precision: str = "fp32", compiled: bool | None = None):
         super().__init__()
         if not isinstance(sizes, (list, tuple)):
             raise TypeError(f"sizes must be a list or tuple of layer sizes such as (784, 512, 256, 10), "
@@ -47,6 +51,7 @@ class SNN(nn.Module):
         self.sizes = tuple(check_int(f"sizes[{i}]", n, 1) for i, n in enumerate(sizes))
         self.fast = check_bool("fast", fast)
         self.precision = check_choice("precision", precision, PRECISIONS)
+        self.compiled = None if compiled is None else check_bool("compiled", compiled)
         self.fcs = nn.ModuleList(nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
         self.lifs = nn.ModuleList(LIF(beta, threshold, reset, surrogate, slope) for _ in sizes[1:])
 
@@ -65,16 +70,20 @@ class SNN(nn.Module):
             raise ValueError(f"x must have shape [T, B, ...] with {what}, got shape {tuple(x.shape)}")
         return x.flatten(2)
 
-    def _first_weight(self, features) -> torch.Tensor:
-        """The first layer's weight ``[N_1, N_0]``, only the columns in ``features`` when given."""
-        weight = self.fcs[0].weight
+    def _check_features(self, features):
+        """``features`` as a 1-D integer tensor on the weights' device, or None."""
         if features is None:
-            return weight
+            return None
         check_tensor("features", features, ndim=1, integer=True)
         if features.numel() and (features.min() < 0 or features.max() >= self.sizes[0]):
             raise ValueError(f"features must hold input indices in [0, {self.sizes[0] - 1}], got values in "
                              f"[{features.min().item()}, {features.max().item()}]")
-        return weight.index_select(1, features.to(weight.device))
+        return features.to(self.fcs[0].weight.device)
+
+    @staticmethod
+    def _weight(fc: nn.Linear, columns) -> torch.Tensor:
+        """``fc.weight``, only the columns in ``columns`` when given."""
+        return fc.weight if columns is None else fc.weight.index_select(1, columns)
 
     def _current(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         """``x @ weight.T + bias`` as fp32 ``[..., out]``; in bfloat16 with ``precision="bf16"``."""
@@ -87,14 +96,20 @@ class SNN(nn.Module):
         """Output spikes ``[T, B, C]``; with ``record=True`` also a dict of per-layer
         ``spikes`` and ``potentials`` (lists of ``[T, B, N_l]``, potentials before reset)."""
         x = self._flatten_input(x, features)
-        weights = [self._first_weight(features), *(fc.weight for fc in self.fcs[1:])]
+        columns = [self._check_features(features)] + [None] * (len(self.fcs) - 1)
         spikes, potentials = [], []
         if self.fast:
-            for fc, weight, lif in zip(self.fcs, weights, self.lifs):
-                x, potential = lif.run_fused(self._current(x, weight, fc.bias))  # one product, all T*B rows
+            for fc, cols, lif in zip(self.fcs, columns, self.lifs):
+                compiled = kernels.choose(self.compiled, x)
+                if compiled and self.precision == "fp32" and fc.out_features % kernels.COLUMN_BLOCK == 0:
+                    current = kernels.SpikeLinear.apply(x, fc.weight, fc.bias, cols)  # skips silent inputs
+                else:
+                    current = self._current(x, self._weight(fc, cols), fc.bias)  # one product, all T*B rows
+                x, potential = lif.run_fused(current, compiled)
                 spikes.append(x)
                 potentials.append(potential)
         else:
+            weights = [self._weight(fc, cols) for fc, cols in zip(self.fcs, columns)]
             mems = [torch.zeros(x.shape[1], fc.out_features, device=x.device, dtype=x.dtype)
                     for fc in self.fcs]
             steps = []

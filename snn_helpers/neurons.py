@@ -17,6 +17,7 @@ import math
 import torch
 from torch import nn
 
+from . import kernels
 from ._checks import check_choice, check_float, check_tensor
 
 RESETS = ("zero", "subtract")
@@ -132,15 +133,16 @@ class LIF(nn.Module):
             potentials.append(potential)
         return torch.stack(spikes), torch.stack(potentials)
 
-    def run_fused(self, currents: torch.Tensor):
+    def run_fused(self, currents: torch.Tensor, compiled: bool | None = None):
         """Same result and gradients as :meth:`run`, computed by :class:`FusedLIF`.
 
         currents: ``[T, B, N]`` -> (spikes ``[T, B, N]``, potential before reset ``[T, B, N]``;
-        the potential carries no gradient).
+        the potential carries no gradient). ``compiled``: run the recurrence in the
+        compiled kernels (:mod:`~snn_helpers.kernels`); ``None`` (default) when they are available.
         """
         check_tensor("currents", currents, ndim=3)
         return FusedLIF.apply(currents, self.beta, self.threshold, self.slope,
-                              self.surrogate, self.reset)
+                              self.surrogate, self.reset, kernels.choose(compiled, currents))
 
 
 class FusedLIF(torch.autograd.Function):
@@ -155,10 +157,22 @@ class FusedLIF(torch.autograd.Function):
     where ``A = (1 - S) - U * g`` for reset to zero and ``A = 1 - threshold * g``
     for reset by subtraction: exactly what autograd computes through the
     step-by-step loop, including the path through the reset. ``dL/dI[t] = dL/dU[t]``.
+
+    ``FusedLIF.apply(currents, beta, threshold, slope, surrogate, reset, compiled)``:
+    with ``compiled=True`` both passes run in the compiled kernels
+    (:mod:`~snn_helpers.kernels`), one pass over memory each way; otherwise in torch.
     """
 
     @staticmethod
-    def forward(ctx, currents, beta, threshold, slope, surrogate, reset):
+    def forward(ctx, currents, beta, threshold, slope, surrogate, reset, compiled=False):
+        ctx.beta, ctx.threshold, ctx.slope, ctx.surrogate, ctx.reset = beta, threshold, slope, surrogate, reset
+        ctx.compiled = compiled
+        ctx.set_materialize_grads(False)  # backward gets None, not a tensor of zeros, for the potentials
+        if compiled:
+            potentials, spikes = kernels.lif_forward(currents.contiguous(), beta, threshold, reset)
+            ctx.save_for_backward(potentials, spikes)
+            ctx.mark_non_differentiable(potentials)
+            return spikes, potentials
         # Every step writes into preallocated [T, B, N] tensors: three small kernels, no allocation.
         potentials, spikes = torch.empty_like(currents), torch.empty_like(currents)
         kept = torch.empty_like(currents[0])  # 1 - S[t-1]: the membranes a reset to zero keeps
@@ -174,14 +188,18 @@ class FusedLIF(torch.autograd.Function):
             if reset == "zero":
                 torch.lt(potentials[t], threshold, out=kept)
         ctx.save_for_backward(potentials, spikes)
-        ctx.beta, ctx.threshold, ctx.slope, ctx.surrogate, ctx.reset = beta, threshold, slope, surrogate, reset
         ctx.mark_non_differentiable(potentials)
-        ctx.set_materialize_grads(False)  # backward gets None, not a tensor of zeros, for the potentials
         return spikes, potentials
 
     @staticmethod
     def backward(ctx, grad_spikes, _grad_potentials):
         potentials, spikes = ctx.saved_tensors
+        if grad_spikes is None:  # the spikes did not reach the loss
+            return None, None, None, None, None, None, None
+        if ctx.compiled:
+            grad = kernels.lif_backward(grad_spikes, potentials, spikes, ctx.beta, ctx.threshold,
+                                        ctx.slope, ctx.surrogate, ctx.reset)
+            return grad, None, None, None, None, None, None
         # In-place chains: two fresh [T, B, N] buffers instead of four, measurably faster on a CPU.
         g = SURROGATES[ctx.surrogate](potentials - ctx.threshold, ctx.slope, inplace=True)
         if ctx.reset == "zero":
@@ -191,4 +209,4 @@ class FusedLIF(torch.autograd.Function):
         grad = g.mul_(grad_spikes)  # the direct term dL/dS[t] * g[t]; the recurrence adds the rest
         for t in range(grad.shape[0] - 2, -1, -1):
             grad[t].addcmul_(carry[t], grad[t + 1], value=ctx.beta)
-        return grad, None, None, None, None, None
+        return grad, None, None, None, None, None, None

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from . import kernels
 from ._checks import check_choice, check_int
 from .atomic import write_json
 from .checkpoint import save_checkpoint
@@ -125,6 +126,7 @@ def export_model(result: dict, recipe: Recipe | str, path, command: str, root=No
                   "accuracy": check_accuracy(model, recipe.num_steps, root)},
         "train_seconds": round(result["train_seconds"], 1),
         "command": command,
+        "compiled_kernels": kernels.library() is not None,
         "torch": torch.__version__,
         "python": platform.python_version(),
     }

@@ -61,9 +61,9 @@ def test_fit_and_predict_leave_out_the_pixels_black_in_the_whole_batch(loaders, 
     the full input up to rounding."""
     train, test = loaders
     seen = []
-    first_weight = SNN._first_weight
-    monkeypatch.setattr(SNN, "_first_weight", lambda self, features: seen.append(features) or
-                        first_weight(self, features))
+    check_features = SNN._check_features
+    monkeypatch.setattr(SNN, "_check_features", lambda self, features: seen.append(features) or
+                        check_features(self, features))
     images, labels = next(iter(test))
     batch = [(images, labels)]
     fit(SNN(), batch, epochs=1, num_steps=2, generator=set_seed(0), progress=False)

@@ -1,0 +1,241 @@
+/* Compiled kernels for the fast path (see kernels.py, which builds and loads this file).
+
+   Two things dominate a CPU training step once the matrix products run over all
+   time steps at once: products with spike trains, which are mostly zeros, and the
+   LIF recurrence, which is many small passes over memory. Here:
+
+   - snn_compact / snn_spike_linear_fwd / snn_spike_linear_wgrad: a product with a
+     spike train [T, B, P] that skips the inputs which are silent, per sample and
+     block of TB steps. It is the same product as x @ W.T, with fewer terms.
+   - snn_lif_fwd / snn_lif_bwd: the LIF recurrence of FusedLIF (neurons.py), one pass
+     over memory each way.
+
+   Every function splits its work over the OpenMP threads of the caller (torch's
+   pool: this library links the same libgomp). Each output value is summed in a
+   fixed order, so results do not depend on the number of threads.
+   Arrays are float32, contiguous, row-major; shapes are given as [T, B, N]. */
+#include <stdint.h>
+#include <string.h>
+
+#define TB 5          /* time steps per register block */
+#define VW 16         /* floats per vector */
+#define CH 4          /* vectors per block of columns */
+#define CW (VW * CH)  /* columns per block: N must be a multiple */
+
+typedef float vf __attribute__((vector_size(4 * VW)));
+typedef float vf_u __attribute__((vector_size(4 * VW), aligned(4)));  /* unaligned access */
+
+#define LOAD(p) (*(const vf_u *)(p))
+#define STORE(p, v) (*(vf_u *)(p) = (v))
+
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* Regroup x [T, B, P] by sample and block of TB steps: block k = b * nblk + t / TB
+   (nblk = ceil(T / TB)) lists in idx[k * P + i] (i < count[k]) the inputs j that are
+   nonzero at one of its steps at least, and in val[(k * P + i) * TB + s] their
+   values x[k's first step + s, b, j] (0 past step T - 1). */
+void snn_compact(const float *x, int64_t T, int64_t B, int64_t P,
+                 int32_t *count, int32_t *idx, float *val)
+{
+    const int64_t nblk = (T + TB - 1) / TB;
+    #pragma omp parallel for schedule(static)
+    for (int64_t k = 0; k < B * nblk; k++) {
+        const int64_t b = k / nblk, t0 = (k % nblk) * TB, steps = min64(TB, T - t0);
+        int32_t *ik = idx + k * P;
+        float *vk = val + k * P * TB;
+        int32_t n = 0;
+        for (int64_t j = 0; j < P; j++) {
+            float v[TB] = {0};
+            int any = 0;
+            for (int64_t s = 0; s < steps; s++) {
+                v[s] = x[((t0 + s) * B + b) * P + j];
+                any |= v[s] != 0.0f;
+            }
+            if (any) {
+                ik[n] = (int32_t)j;
+                memcpy(vk + (int64_t)n * TB, v, sizeof v);
+                n++;
+            }
+        }
+        count[k] = n;
+    }
+}
+
+/* out [T, B, N] = x @ W.T + bias, for the x [T, B, P] that snn_compact regrouped.
+   wt [P, N] is W transposed; bias [N] may be NULL. N % CW == 0. */
+__attribute__((optimize("fp-contract=fast")))
+void snn_spike_linear_fwd(const int32_t *count, const int32_t *idx, const float *val,
+                          const float *wt, const float *bias, float *out,
+                          int64_t T, int64_t B, int64_t P, int64_t N)
+{
+    const int64_t nblk = (T + TB - 1) / TB;
+    #pragma omp parallel for schedule(static)
+    for (int64_t k = 0; k < B * nblk; k++) {
+        const int64_t b = k / nblk, t0 = (k % nblk) * TB, steps = min64(TB, T - t0);
+        const int32_t *ik = idx + k * P;
+        const float *vk = val + k * P * TB;
+        for (int64_t c = 0; c < N; c += CW) {
+            vf acc[TB][CH];
+            for (int h = 0; h < CH; h++) {
+                const vf start = bias ? LOAD(bias + c + h * VW) : (vf){0};
+                for (int s = 0; s < TB; s++) acc[s][h] = start;
+            }
+            for (int32_t i = 0; i < count[k]; i++) {
+                const float *w = wt + (int64_t)ik[i] * N + c;
+                vf wv[CH];
+                for (int h = 0; h < CH; h++) wv[h] = LOAD(w + h * VW);
+                for (int s = 0; s < TB; s++) {
+                    const vf xs = (vf){0} + vk[(int64_t)i * TB + s];
+                    for (int h = 0; h < CH; h++) acc[s][h] += xs * wv[h];
+                }
+            }
+            for (int64_t s = 0; s < steps; s++)
+                for (int h = 0; h < CH; h++) STORE(out + ((t0 + s) * B + b) * N + c + h * VW, acc[s][h]);
+        }
+    }
+}
+
+/* gwt [P, N] = sum over t, b of x[t, b, :]^T g[t, b, :], for the x that snn_compact
+   regrouped: the gradient of W.T in x @ W.T, given g [T, B, N] = dL/d(out). N % CW == 0. */
+__attribute__((optimize("fp-contract=fast")))
+void snn_spike_linear_wgrad(const int32_t *count, const int32_t *idx, const float *val,
+                            const float *g, float *gwt,
+                            int64_t T, int64_t B, int64_t P, int64_t N)
+{
+    const int64_t nblk = (T + TB - 1) / TB;
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < N; c += CW) {  /* threads own columns: no two write the same value */
+        for (int64_t j = 0; j < P; j++) memset(gwt + j * N + c, 0, CW * sizeof(float));
+        for (int64_t k = 0; k < B * nblk; k++) {
+            const int64_t b = k / nblk, t0 = (k % nblk) * TB, steps = min64(TB, T - t0);
+            const int32_t *ik = idx + k * P;
+            const float *vk = val + k * P * TB;
+            vf gv[TB][CH];
+            for (int s = 0; s < TB; s++)
+                for (int h = 0; h < CH; h++)
+                    gv[s][h] = s < steps ? LOAD(g + ((t0 + s) * B + b) * N + c + h * VW) : (vf){0};
+            for (int32_t i = 0; i < count[k]; i++) {
+                float *w = gwt + (int64_t)ik[i] * N + c;
+                const float *v = vk + (int64_t)i * TB;
+                vf sum[CH];
+                for (int h = 0; h < CH; h++) sum[h] = v[0] * gv[0][h];
+                for (int s = 1; s < TB; s++)
+                    for (int h = 0; h < CH; h++) sum[h] += v[s] * gv[s][h];
+                for (int h = 0; h < CH; h++) STORE(w + h * VW, LOAD(w + h * VW) + sum[h]);
+            }
+        }
+    }
+}
+
+#define SPAN 2048  /* neurons per piece of work in the LIF kernels */
+
+/* The LIF recurrence (FusedLIF.forward) with the step-by-step loop's operations, in
+   its order: U[t] = beta * M[t-1] + I[t], S[t] = (U[t] >= threshold), and
+   M[t] = U[t] * (1 - S[t]) (reset to zero) or U[t] - threshold * S[t] (subtract).
+   cur, pot, spk: [T, M] (M neurons, e.g. B * N). */
+void snn_lif_fwd(const float *cur, float *pot, float *spk, int64_t T, int64_t M,
+                 float beta, float threshold, int subtract)
+{
+    #pragma omp parallel for schedule(static)
+    for (int64_t m0 = 0; m0 < M; m0 += SPAN) {
+        const int64_t m1 = min64(m0 + SPAN, M);
+        for (int64_t t = 0; t < T; t++) {
+            const float *i_t = cur + t * M, *u_prev = pot + (t > 0 ? t - 1 : 0) * M, *s_prev = spk + (t > 0 ? t - 1 : 0) * M;
+            float *u_t = pot + t * M, *s_t = spk + t * M;
+            for (int64_t m = m0; m < m1; m++) {
+                float u = i_t[m];
+                if (t > 0) {
+                    const float mem = subtract ? u_prev[m] - threshold * s_prev[m]
+                                               : u_prev[m] * (1.0f - s_prev[m]);
+                    u = beta * mem + u;
+                }
+                u_t[m] = u;
+                s_t[m] = u >= threshold ? 1.0f : 0.0f;
+            }
+        }
+    }
+}
+
+/* e^x for x in [-87, 88] to about 1 ulp, in plain arithmetic so that loops of it
+   vectorise: e^x = 2^n e^r with n = round(x / ln 2) and a polynomial for e^r (Cephes' expf). */
+static inline float exp_poly(float x)
+{
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  /* round to nearest */
+    const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;           /* x - n ln 2, in two parts */
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    const union { int32_t i; float f; } scale = {.i = ((int32_t)n + 127) << 23};  /* 2^n */
+    return p * scale.f;
+}
+
+/* The surrogate derivatives of neurons.py, at x = U - threshold. */
+static inline float surrogate(float x, float slope, int kind)
+{
+    if (kind == 0) {  /* sigmoid: s (1 - s), s = sigmoid(slope x) */
+        const float s = 1.0f / (1.0f + exp_poly(-slope * x));
+        return s * (1.0f - s);
+    }
+    if (kind == 1) {  /* fast sigmoid: 1 / (1 + slope |x|)^2 */
+        const float d = 1.0f + slope * (x < 0 ? -x : x);
+        return 1.0f / (d * d);
+    }
+    const float d = 1.5707963267948966f * slope * x;  /* arctan: (slope / 2) / (1 + (pi/2 slope x)^2) */
+    return (slope * 0.5f) / (1.0f + d * d);
+}
+
+/* One step of FusedLIF.backward over n neurons, for a surrogate (kind: 0 sigmoid,
+   1 fast sigmoid, 2 arctan) and a reset fixed at compile time, so that the loop
+   vectorises: with g = surrogate(U - threshold),
+   dL/dI[t] = dL/dS[t] g + beta A dL/dI[t+1], where A = (1 - S) - U g (reset to zero)
+   or 1 - threshold g (subtract). */
+static inline __attribute__((always_inline))
+void lif_bwd_step(const float *restrict gs, const float *restrict u, const float *restrict s,
+                  const float *restrict next, float *restrict out, int64_t n,
+                  float beta, float threshold, float slope, const int kind, const int subtract)
+{
+    for (int64_t m = 0; m < n; m++) {
+        const float g = surrogate(u[m] - threshold, slope, kind);
+        const float carry = subtract ? 1.0f - threshold * g : (1.0f - s[m]) - u[m] * g;
+        out[m] = gs[m] * g + beta * carry * next[m];
+    }
+}
+
+#define STEP_ARGS const float *restrict gs, const float *restrict u, const float *restrict s, \
+    const float *restrict next, float *restrict out, int64_t n, float beta, float threshold, float slope
+#define STEP_PASS gs, u, s, next, out, n, beta, threshold, slope
+typedef void (*lif_bwd_fn)(STEP_ARGS);
+static void bwd_sigmoid_zero(STEP_ARGS) { lif_bwd_step(STEP_PASS, 0, 0); }
+static void bwd_sigmoid_subtract(STEP_ARGS) { lif_bwd_step(STEP_PASS, 0, 1); }
+static void bwd_fast_sigmoid_zero(STEP_ARGS) { lif_bwd_step(STEP_PASS, 1, 0); }
+static void bwd_fast_sigmoid_subtract(STEP_ARGS) { lif_bwd_step(STEP_PASS, 1, 1); }
+static void bwd_arctan_zero(STEP_ARGS) { lif_bwd_step(STEP_PASS, 2, 0); }
+static void bwd_arctan_subtract(STEP_ARGS) { lif_bwd_step(STEP_PASS, 2, 1); }
+
+/* FusedLIF.backward: grad_spk = dL/dS, pot = U, spk = S in, grad_cur = dL/dI out, all [T, M].
+   kind and subtract as in lif_bwd_step. */
+void snn_lif_bwd(const float *grad_spk, const float *pot, const float *spk, float *grad_cur,
+                 int64_t T, int64_t M, float beta, float threshold, float slope,
+                 int kind, int subtract)
+{
+    static const lif_bwd_fn steps[3][2] = {
+        {bwd_sigmoid_zero, bwd_sigmoid_subtract},
+        {bwd_fast_sigmoid_zero, bwd_fast_sigmoid_subtract},
+        {bwd_arctan_zero, bwd_arctan_subtract},
+    };
+    const lif_bwd_fn step = steps[kind][subtract];
+    #pragma omp parallel for schedule(static)
+    for (int64_t m0 = 0; m0 < M; m0 += SPAN) {
+        const float zeros[SPAN] = {0};  /* dL/dI after the last step */
+        const int64_t n = min64(SPAN, M - m0);
+        for (int64_t t = T - 1; t >= 0; t--)
+            step(grad_spk + t * M + m0, pot + t * M + m0, spk + t * M + m0,
+                 t == T - 1 ? zeros : grad_cur + (t + 1) * M + m0, grad_cur + t * M + m0, n,
+                 beta, threshold, slope);
+    }
+}

@@ -1,0 +1,142 @@
+"""The compiled kernels (snn_helpers/kernels.py, _kernels.c): built where a compiler is,
+the same sums as torch's, independent of the thread count, and a clean fallback."""
+import shutil
+import warnings
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from snn_helpers import SNN, kernels
+from snn_helpers.neurons import FusedLIF
+
+needs_library = pytest.mark.skipif(kernels.library() is None, reason="no C compiler")
+
+
+def test_library_builds_where_a_compiler_is_installed():
+    if not any(shutil.which(cc) for cc in ("cc", "gcc")):
+        pytest.skip("no C compiler on this machine: the fast path runs in plain torch")
+    assert kernels.library() is not None
+
+
+def _spiky(steps, batch, inputs, seed=0):
+    """Mostly zeros, some ones, a few other values; sample 1 silent at every step."""
+    gen = torch.Generator().manual_seed(seed)
+    x = (torch.rand(steps, batch, inputs, generator=gen) < 0.15).float()
+    x[torch.rand(x.shape, generator=gen) < 0.02] = 0.5
+    x[:, 1] = 0
+    return x.requires_grad_()
+
+
+@needs_library
+@pytest.mark.parametrize("steps", [1, 5, 7, 10])
+@pytest.mark.parametrize("with_bias", [True, False])
+@pytest.mark.parametrize("with_columns", [True, False])
+def test_spike_linear_matches_a_dense_product_and_its_gradients(steps, with_bias, with_columns):
+    gen = torch.Generator().manual_seed(1)
+    weight = torch.randn(128, 300, generator=gen).requires_grad_()
+    bias = torch.randn(128, generator=gen).requires_grad_() if with_bias else None
+    columns = torch.randperm(300, generator=gen)[:90] if with_columns else None
+    x = _spiky(steps, 6, 90 if with_columns else 300)
+    grad_out = torch.randn(steps, 6, 128, generator=gen)
+    inputs = [t for t in (x, weight, bias) if t is not None]
+    used = weight if columns is None else weight.index_select(1, columns)
+    expected = F.linear(x, used, bias)
+    expected_grads = torch.autograd.grad(expected, inputs, grad_out)
+    out = kernels.SpikeLinear.apply(x, weight, bias, columns)
+    grads = torch.autograd.grad(out, inputs, grad_out)
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
+    for got, want in zip(grads, expected_grads, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    if columns is not None:  # a weight column no input meets gets no gradient
+        unused = torch.ones(300, dtype=torch.bool)
+        unused[columns] = False
+        assert grads[1][:, unused].abs().sum() == 0 and grads[1][:, columns].abs().sum() > 0
+
+
+@needs_library
+def test_results_do_not_depend_on_the_number_of_threads():
+    """Each output is summed in a fixed order, whatever the thread count: bit for bit."""
+    gen = torch.Generator().manual_seed(2)
+    weight, bias = torch.randn(256, 200, generator=gen), torch.randn(256, generator=gen)
+    x = _spiky(10, 32, 200)
+    grad_out = torch.randn(10, 32, 256, generator=gen)
+    threads = torch.get_num_threads()
+    results = []
+    try:
+        for n in (1, 3):
+            torch.set_num_threads(n)
+            w = weight.clone().requires_grad_()
+            current = kernels.SpikeLinear.apply(x, w, bias, None)
+            spikes, _ = FusedLIF.apply(current, 0.95, 1.0, 10.0, "sigmoid", "zero", True)
+            (grad_w,) = torch.autograd.grad(spikes, w, grad_out)
+            results.append((current, spikes, grad_w))
+    finally:
+        torch.set_num_threads(threads)
+    for one, three in zip(*results, strict=True):
+        assert torch.equal(one, three)
+
+
+@needs_library
+def test_a_layer_size_the_product_kernel_cannot_take_falls_back_to_torch_for_that_product():
+    torch.manual_seed(0)
+    compiled = SNN((784, 100, 10), compiled=True)  # 100 is not a multiple of 64
+    plain = SNN((784, 100, 10), compiled=False)
+    plain.load_state_dict(compiled.state_dict())
+    x = _spiky(6, 4, 784).detach()
+    torch.testing.assert_close(compiled(x), plain(x))
+
+
+@needs_library
+def test_the_lif_kernel_takes_non_contiguous_currents():
+    currents = torch.randn(16, 6, 9).transpose(0, 2)  # [9, 6, 16], not contiguous
+    assert not currents.is_contiguous()
+    for reset in ("zero", "subtract"):
+        spikes, potentials = FusedLIF.apply(currents, 0.9, 0.5, 5.0, "arctan", reset, True)
+        want_spikes, want_potentials = FusedLIF.apply(currents, 0.9, 0.5, 5.0, "arctan", reset, False)
+        assert torch.equal(spikes, want_spikes)
+        torch.testing.assert_close(potentials, want_potentials)
+
+
+def test_snn_kernels_0_means_plain_torch(monkeypatch):
+    monkeypatch.setenv(kernels.ENABLE_ENV, "0")
+    monkeypatch.setattr(kernels, "lif_forward", lambda *a: pytest.fail("compiled kernel used"))
+    currents = torch.randn(4, 2, 8)
+    assert kernels.library() is None and kernels.choose(None, currents) is False
+    SNN((784, 64, 10))(_spiky(4, 2, 784).detach())  # runs, without the kernels
+    with pytest.raises(ValueError, match="compiled=True.*SNN_KERNELS=0"):
+        kernels.choose(True, currents)
+
+
+@needs_library
+def test_compiled_true_refuses_what_the_kernels_cannot_take():
+    with pytest.raises(ValueError, match="compiled=True.*fp32 CPU tensors, got torch.float64"):
+        kernels.choose(True, torch.zeros(2, dtype=torch.float64))
+    with pytest.raises(TypeError, match="compiled must be"):
+        SNN(compiled="yes")
+
+
+def test_a_compiler_that_fails_gives_a_warning_and_plain_torch(monkeypatch, tmp_path):
+    monkeypatch.setattr(kernels, "_state", {})
+    monkeypatch.setenv("CC", shutil.which("false") or "/bin/false")
+    monkeypatch.setenv(kernels.CACHE_ENV, str(tmp_path))
+    with pytest.warns(RuntimeWarning, match="compiled kernels unavailable .*plain torch"):
+        assert kernels.library() is None
+    assert kernels.choose(None, torch.zeros(2)) is False
+    assert list(tmp_path.iterdir()) == []  # no half-built library left behind
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the attempt is made, and reported, once per process
+        assert kernels.library() is None
+
+
+def test_the_library_is_built_once_into_the_cache(monkeypatch, tmp_path):
+    if not any(shutil.which(cc) for cc in ("cc", "gcc")):
+        pytest.skip("no C compiler on this machine")
+    monkeypatch.setattr(kernels, "_state", {})
+    monkeypatch.setenv(kernels.CACHE_ENV, str(tmp_path))
+    assert kernels.library() is not None
+    (built,) = tmp_path.iterdir()  # one file, no temporary one
+    assert built.name.startswith("snn_kernels-") and built.suffix == ".so"
+    stamp = built.stat().st_mtime_ns
+    monkeypatch.setattr(kernels, "_state", {})
+    assert kernels.library() is not None and built.stat().st_mtime_ns == stamp
