@@ -102,9 +102,7 @@ def cmd_train(args) -> int:
                                                 "fast": not args.step_loop})
     print(f"recipe {recipe.name}: {recipe.summary}; {recipe.epochs} epochs, {recipe.num_steps} steps, "
           f"batch {recipe.batch_size}, lr {recipe.lr:g} ({recipe.schedule})")
-    where = str(device)
-    if device.type == "cpu" and not args.step_loop:
-        where += " with the compiled kernels" if kernels.library() is not None else " in plain torch"
+    where = str(device) if args.step_loop else f"{device} with {kernels.engine(device)}"
     checkpoint = args.checkpoint if args.checkpoint is not None else args.resume
     accuracies, start = [], time.perf_counter()
     for seed in range(args.seed, args.seed + args.seeds):

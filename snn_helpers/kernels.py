@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 
 from .atomic import atomic_path
+from .training import get_device
 
 SOURCE = Path(__file__).with_name("_kernels.c")
 FLAGS = ("-O3", "-march=native", "-fopenmp", "-ffp-contract=off", "-fno-math-errno", "-shared", "-fPIC")
@@ -69,6 +70,17 @@ def library() -> ctypes.CDLL | None:
                           f"(same results up to rounding, slower). Set {ENABLE_ENV}=0 to skip the attempt.",
                           RuntimeWarning, stacklevel=2)
     return _state["lib"]
+
+
+def engine(device: torch.device | str | None = None) -> str:
+    """What the fast path computes with on ``device`` (default: :func:`~snn_helpers.training.get_device`),
+    in words, to print beside a timing: ``"the compiled kernels"``, ``"plain torch (...why)"``, ..."""
+    device = get_device() if device is None else torch.device(device)
+    if device.type != "cpu":
+        return f"torch on {device.type}"
+    if library() is not None:
+        return "the compiled kernels"
+    return f"plain torch ({ENABLE_ENV}=0)" if os.environ.get(ENABLE_ENV, "1") == "0" else "plain torch (no C compiler)"
 
 
 def usable(tensor: torch.Tensor) -> bool:
