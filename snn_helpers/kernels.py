@@ -10,9 +10,9 @@ nothing but the time and the rounding of sums:
   over memory each way instead of a few small torch operations per step.
 
 The library is compiled once per source, compiler and CPU into
-``$SNN_KERNEL_CACHE`` (default ``~/.cache/snn_helpers``), which takes about a
-second. Without a compiler, or with ``SNN_KERNELS=0``, everything runs in plain
-torch, with the same results up to the rounding of sums.
+``$SNN_KERNEL_CACHE`` (default ``~/.cache/snn_helpers``), which takes a fraction
+of a second. Without a compiler, or with ``SNN_KERNELS=0``, everything runs in
+plain torch, with the same results up to the rounding of sums.
 """
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def cache_dir() -> Path:
 def library() -> ctypes.CDLL | None:
     """The compiled kernels, built on first use; ``None`` when ``SNN_KERNELS=0`` or when
     no compiler could build them (then a warning says why, once per process)."""
-    if os.environ.get(ENABLE_ENV, "1") == "0":
+    if _disabled():
         return None
     if "lib" not in _state:
         try:
@@ -80,7 +80,7 @@ def engine(device: torch.device | str | None = None) -> str:
         return f"torch on {device.type}"
     if library() is not None:
         return "the compiled kernels"
-    return f"plain torch ({ENABLE_ENV}=0)" if os.environ.get(ENABLE_ENV, "1") == "0" else "plain torch (no C compiler)"
+    return f"plain torch ({ENABLE_ENV}=0)" if _disabled() else "plain torch (the kernels could not be built)"
 
 
 def usable(tensor: torch.Tensor) -> bool:
@@ -94,11 +94,15 @@ def choose(compiled: bool | None, tensor: torch.Tensor) -> bool:
     if compiled is None:
         return usable(tensor)
     if compiled and not usable(tensor):
-        why = (f"{ENABLE_ENV}=0 is set" if os.environ.get(ENABLE_ENV, "1") == "0" else
+        why = (f"{ENABLE_ENV}=0 is set" if _disabled() else
                "they could not be built (see the warning)" if library() is None else
                f"they take fp32 CPU tensors, got {tensor.dtype} on {tensor.device.type}")
         raise ValueError(f"compiled=True, but the compiled kernels cannot run: {why}")
     return bool(compiled)
+
+
+def _disabled() -> bool:
+    return os.environ.get(ENABLE_ENV, "1") == "0"
 
 
 def _compiler() -> str:
@@ -133,8 +137,9 @@ def _build() -> Path:
 
 
 def _load(path: Path) -> ctypes.CDLL:
-    # torch is imported, so its OpenMP runtime (libgomp.so.1) is loaded; the library links
-    # the same one and its parallel loops run on torch's threads, torch.set_num_threads included.
+    # torch is imported, so its OpenMP runtime is loaded. Built by gcc, the library needs
+    # libgomp.so.1, which on Linux is torch's own copy: its parallel loops run on torch's
+    # threads, and torch.set_num_threads sets their number too.
     lib = ctypes.CDLL(str(path))
     for name, argtypes in _SIGNATURES.items():
         getattr(lib, name).argtypes = argtypes

@@ -98,6 +98,14 @@ def test_the_lif_kernel_takes_non_contiguous_currents():
         torch.testing.assert_close(potentials, want_potentials)
 
 
+def test_engine_says_what_the_fast_path_computes_with(monkeypatch):
+    assert kernels.engine("cuda") == "torch on cuda"
+    if kernels.library() is not None:
+        assert kernels.engine("cpu") == "the compiled kernels"
+    monkeypatch.setenv(kernels.ENABLE_ENV, "0")
+    assert kernels.engine("cpu") == "plain torch (SNN_KERNELS=0)"
+
+
 def test_snn_kernels_0_means_plain_torch(monkeypatch):
     monkeypatch.setenv(kernels.ENABLE_ENV, "0")
     monkeypatch.setattr(kernels, "lif_forward", lambda *a: pytest.fail("compiled kernel used"))
@@ -123,6 +131,7 @@ def test_a_compiler_that_fails_gives_a_warning_and_plain_torch(monkeypatch, tmp_
     with pytest.warns(RuntimeWarning, match="compiled kernels unavailable .*plain torch"):
         assert kernels.library() is None
     assert kernels.choose(None, torch.zeros(2)) is False
+    assert kernels.engine("cpu") == "plain torch (the kernels could not be built)"
     assert list(tmp_path.iterdir()) == []  # no half-built library left behind
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the attempt is made, and reported, once per process
