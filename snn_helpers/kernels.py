@@ -153,9 +153,17 @@ def _ptr(tensor: torch.Tensor | None):
     return None if tensor is None else tensor.data_ptr()
 
 
-def spike_linear_supported(x: torch.Tensor, out_features: int) -> bool:
-    """Whether :class:`SpikeLinear` can compute a layer with input ``x`` and this output size."""
-    return out_features % COLUMN_BLOCK == 0 and usable(x)
+def _require(**tensors) -> ctypes.CDLL:
+    """The library, once every tensor given (None skipped) is known to be what the kernels
+    take: float32 on the CPU. A clear error otherwise, never a wild pointer."""
+    lib = library()
+    if lib is None:
+        raise RuntimeError(f"the compiled kernels are not available: the fast path runs on {engine('cpu')}")
+    for name, tensor in tensors.items():
+        if tensor is not None and (tensor.dtype != torch.float32 or tensor.device.type != "cpu"):
+            raise ValueError(f"{name} must be a float32 CPU tensor for the compiled kernels, "
+                             f"got {tensor.dtype} on {tensor.device}")
+    return lib
 
 
 class SpikeLinear(torch.autograd.Function):
@@ -166,12 +174,20 @@ class SpikeLinear(torch.autograd.Function):
     ``weight`` (column ``j`` when ``columns`` is None, and then ``P = I``). The
     inputs are regrouped per sample and block of 5 steps, and only those nonzero
     in a block take part in its sums. ``N`` must be a multiple of 64
-    (:func:`spike_linear_supported`). Gradients reach ``x``, ``weight`` and ``bias``.
+    (:data:`COLUMN_BLOCK`). Gradients reach ``x``, ``weight`` and ``bias``.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, columns):
-        lib = library()
+        lib = _require(x=x, weight=weight, bias=bias)
+        if x.dim() != 3 or weight.dim() != 2:
+            raise ValueError(f"x must be [T, B, P] and weight [N, I], got {tuple(x.shape)} and {tuple(weight.shape)}")
+        if weight.shape[0] % COLUMN_BLOCK or (bias is not None and bias.shape != weight.shape[:1]):
+            raise ValueError(f"weight must have a multiple of {COLUMN_BLOCK} rows and bias one value per row, "
+                             f"got {tuple(weight.shape)} and {None if bias is None else tuple(bias.shape)}")
+        used = weight.shape[1] if columns is None else len(columns)
+        if x.shape[2] != used:
+            raise ValueError(f"x must have one input per weight column used ({used}), got {x.shape[2]}")
         x = x.contiguous()
         steps, batch, inputs = x.shape
         blocks = batch * math.ceil(steps / STEPS_PER_BLOCK)
@@ -200,8 +216,8 @@ class SpikeLinear(torch.autograd.Function):
             grad_x = (grad_out.view(-1, weight.shape[0]) @ used).view(steps, batch, inputs)
         if ctx.needs_input_grad[1]:
             grad_t = weight.new_empty(inputs, weight.shape[0])  # [P, N]
-            library().snn_spike_linear_wgrad(_ptr(count), _ptr(index), _ptr(values), _ptr(grad_out),
-                                             _ptr(grad_t), steps, batch, inputs, weight.shape[0])
+            _require().snn_spike_linear_wgrad(_ptr(count), _ptr(index), _ptr(values), _ptr(grad_out),
+                                              _ptr(grad_t), steps, batch, inputs, weight.shape[0])
             grad_weight = (grad_t.t().contiguous() if columns is None else
                            weight.new_zeros(weight.shape).index_add_(1, columns, grad_t.t()))
         if ctx.needs_input_grad[2]:
@@ -210,19 +226,22 @@ class SpikeLinear(torch.autograd.Function):
 
 
 def lif_forward(currents: torch.Tensor, beta: float, threshold: float, reset: str):
-    """The LIF recurrence over ``currents [T, ...]`` (contiguous fp32, CPU):
+    """The LIF recurrence over ``currents [T, ...]`` (fp32, CPU):
     (potentials before reset, spikes), both shaped like ``currents``."""
+    lib = _require(currents=currents)
+    currents = currents.contiguous()
     potentials, spikes = torch.empty_like(currents), torch.empty_like(currents)
-    library().snn_lif_fwd(_ptr(currents), _ptr(potentials), _ptr(spikes), currents.shape[0],
-                          currents[0].numel(), beta, threshold, int(reset == "subtract"))
+    lib.snn_lif_fwd(_ptr(currents), _ptr(potentials), _ptr(spikes), currents.shape[0],
+                    currents[0].numel(), beta, threshold, int(reset == "subtract"))
     return potentials, spikes
 
 
 def lif_backward(grad_spikes: torch.Tensor, potentials: torch.Tensor, spikes: torch.Tensor,
                  beta: float, threshold: float, slope: float, surrogate: str, reset: str) -> torch.Tensor:
     """dL/d(currents) from dL/d(spikes), as :meth:`FusedLIF.backward` computes it; all ``[T, ...]``."""
+    lib = _require(grad_spikes=grad_spikes)
     grad, grad_spikes = torch.empty_like(potentials), grad_spikes.contiguous()
-    library().snn_lif_bwd(_ptr(grad_spikes), _ptr(potentials), _ptr(spikes), _ptr(grad),
+    lib.snn_lif_bwd(_ptr(grad_spikes), _ptr(potentials), _ptr(spikes), _ptr(grad),
                           potentials.shape[0], potentials[0].numel(), beta, threshold, slope,
                           SURROGATE_KINDS[surrogate], int(reset == "subtract"))
     return grad

@@ -30,7 +30,8 @@ class SNN(nn.Module):
     ``features``; every other input is zero at every step, and leaving it out
     of the first product changes nothing but the time (see :func:`~snn_helpers.encoding.encode_lit`).
     ``precision="bf16"`` runs the matrix products in bfloat16 (autocast) and the
-    LIF recurrence in fp32: about twice as fast on a CPU with AVX-512 BF16.
+    LIF recurrence in fp32: faster than plain-torch fp32 on a GPU or a CPU with
+    AVX-512 BF16, though not than the compiled kernels on this project's CPU.
     ``compiled`` (fast path only): use the compiled kernels of
     :mod:`~snn_helpers.kernels` for the LIF recurrence and for the fp32 products
     with spikes; ``None`` (the default) when they are available, ``False`` for plain torch.

@@ -169,7 +169,7 @@ class FusedLIF(torch.autograd.Function):
         ctx.compiled = compiled
         ctx.set_materialize_grads(False)  # backward gets None, not a tensor of zeros, for the potentials
         if compiled:
-            potentials, spikes = kernels.lif_forward(currents.contiguous(), beta, threshold, reset)
+            potentials, spikes = kernels.lif_forward(currents, beta, threshold, reset)
             ctx.save_for_backward(potentials, spikes)
             ctx.mark_non_differentiable(potentials)
             return spikes, potentials

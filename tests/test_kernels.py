@@ -117,6 +117,21 @@ def test_snn_kernels_0_means_plain_torch(monkeypatch):
 
 
 @needs_library
+def test_the_kernels_refuse_what_they_cannot_take_before_touching_memory():
+    x, weight = torch.zeros(2, 3, 8), torch.zeros(128, 8)
+    with pytest.raises(ValueError, match="weight must have a multiple of 64 rows"):
+        kernels.SpikeLinear.apply(x, torch.zeros(100, 8), None, None)
+    with pytest.raises(ValueError, match="bias one value per row"):
+        kernels.SpikeLinear.apply(x, weight, torch.zeros(64), None)
+    with pytest.raises(ValueError, match=r"one input per weight column used \(5\), got 8"):
+        kernels.SpikeLinear.apply(x, weight, None, torch.arange(5))
+    with pytest.raises(ValueError, match="x must be a float32 CPU tensor.*float64"):
+        kernels.SpikeLinear.apply(x.double(), weight, None, None)
+    with pytest.raises(ValueError, match="currents must be a float32 CPU tensor"):
+        FusedLIF.apply(torch.zeros(2, 3, 4, dtype=torch.float64), 0.9, 1.0, 5.0, "sigmoid", "zero", True)
+
+
+@needs_library
 def test_compiled_true_refuses_what_the_kernels_cannot_take():
     with pytest.raises(ValueError, match="compiled=True.*fp32 CPU tensors, got torch.float64"):
         kernels.choose(True, torch.zeros(2, dtype=torch.float64))
