@@ -33,7 +33,6 @@ lab: data
 	$(VENV)/bin/jupyter lab notebooks/
 
 bench: setup
-	$(VENV)/bin/pip install -q snntorch==1.0.0 2>&1 | grep -v '^WARNING: Location' || true
 	$(PY) benchmarks/train_speed.py
 
 # Debian's Chromium for the browser tests (never a browser download).

@@ -20,7 +20,7 @@ out. Prints a table, then one JSON line.
 
     python benchmarks/train_speed.py [--rounds 15] [--batches 8] [--threads N]
 
-snntorch is a benchmark-only extra: ``pip install snntorch==1.0.0`` (``make bench`` does it).
+snntorch is pinned in requirements.txt (notebook 06 reads NIR graphs with it).
 """
 from __future__ import annotations
 
@@ -109,12 +109,8 @@ class SNNModel(nn.Module):
 
 # ---- (b) the same network from snnTorch ----
 def snntorch_model() -> nn.Module:
-    try:
-        import snntorch as snn
-        from snntorch import surrogate
-    except ImportError as err:
-        raise SystemExit("snntorch is needed for variant (b): pip install snntorch==1.0.0 "
-                         "(or `make bench`)") from err
+    import snntorch as snn
+    from snntorch import surrogate
 
     class LeakyNet(nn.Module):
         def __init__(self):
