@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 REQ_HASH := $(shell sha256sum requirements.txt | cut -c1-16)
 STAMP := $(VENV)/.installed-$(REQ_HASH)
 
-.PHONY: setup data run test lab bench chromium clean
+.PHONY: setup data run test lab student bench chromium clean
 
 setup: $(STAMP)
 	@$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v '^WARNING: Location' || true
@@ -31,6 +31,10 @@ test: data chromium
 
 lab: data
 	$(VENV)/bin/jupyter lab notebooks/
+
+# The notebooks to hand out: exercise solutions replaced by stubs (nbgrader), into build/student/.
+student: setup
+	$(PY) -m snn_helpers student
 
 bench: setup
 	$(PY) benchmarks/train_speed.py

@@ -1,4 +1,4 @@
-"""Command line: ``python -m snn_helpers fetch-data | train | run-notebooks``."""
+"""Command line: ``python -m snn_helpers fetch-data | train | run-notebooks | student``."""
 from __future__ import annotations
 
 import argparse
@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "write executed copies to build/executed/, print the test accuracy")
     run.add_argument("--quick", action="store_true", help="quick mode (SNN_QUICK=1): less data, "
                      "outputs under build/quick/")
+
+    student = sub.add_parser("student", help="write the student notebooks (exercise solutions replaced by "
+                             "stubs, hidden tests removed, outputs cleared) with nbgrader's preprocessors")
+    student.add_argument("--out", default=None, help="output folder (default: build/student/)")
     return parser
 
 
@@ -130,6 +134,14 @@ def cmd_run_notebooks(args) -> int:
     return main_job(quick=args.quick)
 
 
+def cmd_student(args) -> int:
+    from .runner import notebook_paths, shown  # nbgrader and nbclient load only for these commands
+    from .student import write_student_notebooks
+    written = write_student_notebooks(notebook_paths(), args.out)
+    print(f"{len(written)} student notebooks in {shown(written[0].parent)}/: " + ", ".join(p.name for p in written))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -139,7 +151,8 @@ def main(argv=None) -> int:
         parser.error("--export, --checkpoint and --resume need a single seed (--seeds 1)")
     try:
         return {"fetch-data": cmd_fetch, "train": cmd_train,
-                "run-notebooks": cmd_run_notebooks}[args.command](args)
+                "run-notebooks": cmd_run_notebooks,
+                "student": cmd_student}[args.command](args)
     except (MNISTDataError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
