@@ -143,12 +143,13 @@ def cmd_run_notebooks(args) -> int:
 
 
 def cmd_export_nir(args) -> int:
-    from .nir_graph import export_nir  # imports nir only for this command
+    from .nir_graph import describe, export_nir, to_nir  # imports nir only for this command
     from .results import model_from_checkpoint
     model, _ = model_from_checkpoint(args.checkpoint)
     export_nir(model, args.out)
-    print(f"wrote {args.out}: {' -> '.join(map(str, model.sizes))} as {len(model.fcs)} Affine + LIF pairs, "
-          f"beta {model.lifs[0].beta:g}, threshold {model.lifs[0].threshold:g}, dt in the graph's metadata")
+    graph = to_nir(model)
+    print(f"wrote {args.out} (dt = {graph.metadata['dt']:g} s in the graph's metadata):")
+    print("\n".join(describe(graph)))
     return 0
 
 

@@ -35,6 +35,7 @@ import torch
 
 from ._checks import check_float, check_module, check_path, check_tensor
 from .atomic import atomic_path
+from .encoding import poisson_encode
 from .model import SNN
 
 DT = 1e-4  # seconds per time step: snnTorch's choice when it writes or reads NIR
@@ -274,7 +275,86 @@ def threshold_ties(model: SNN, x: torch.Tensor) -> int:
     check_tensor("x", x)
     with torch.no_grad():
         _, record = model(x, record=True)
-    return sum(int((potential == model.lifs[0].threshold).sum()) for potential in record["potentials"])
+    return _ties(record, model.lifs[0].threshold)
+
+
+def _ties(record: dict, threshold: float) -> int:
+    return sum(int((potential == threshold).sum()) for potential in record["potentials"])
+
+
+def as_reset_to_zero(model: SNN) -> SNN:
+    """A copy of ``model`` with the same weights whose neurons reset to zero.
+
+    For a model trained with reset by subtraction this is a different network:
+    it is what a NIR file of it would describe (snnTorch's export writes it without a word).
+    """
+    if not isinstance(check_module("model", model), SNN):
+        raise TypeError(f"model must be a snn_helpers.SNN, got {type(model).__name__}")
+    copy = SNN(**{**model.settings(), "reset": "zero"})
+    copy.load_state_dict(model.state_dict())
+    return copy.eval()
+
+
+def describe(graph) -> list[str]:
+    """One line per node of a chain-shaped NIR graph, in edge order: its name, type and parameters."""
+    nir = _nir()
+    following = dict(graph.edges)
+    name = next(name for name, node in graph.nodes.items() if isinstance(node, nir.Input))
+    lines = []
+    while name is not None:
+        node = graph.nodes[name]
+        if isinstance(node, (nir.Input, nir.Output)):
+            shape = next(iter((node.input_type if isinstance(node, nir.Input) else node.output_type).values()))
+            text = f"shape {list(np.atleast_1d(shape))}"
+        elif isinstance(node, (nir.Affine, nir.Linear)):
+            text = f"weight {tuple(node.weight.shape)}" + (f", bias {tuple(node.bias.shape)}"
+                                                           if isinstance(node, nir.Affine) else "")
+        elif isinstance(node, nir.LIF):
+            text = f"{np.size(node.tau)} neurons: " + ", ".join(
+                f"{key} {_values(getattr(node, key))}" for key in ("tau", "r", "v_leak", "v_threshold", "v_reset"))
+        else:
+            text = ""
+        lines.append(f"{name:<7} {type(node).__name__:<7} {text}".rstrip())
+        name = following.get(name)
+    return lines
+
+
+def _values(array) -> str:
+    """``0.002`` when every entry is the same, else ``0.001..0.003``."""
+    array = np.asarray(array)
+    low, high = array.min(), array.max()
+    return f"{low:.6g}" if low == high else f"{low:.6g}..{high:.6g}"
+
+
+def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                          num_steps: int, generator: torch.Generator | None = None, batch_size: int = 500) -> dict:
+    """Run the same Poisson spikes of ``images`` through ``model`` and the snnTorch network ``net``.
+
+    Returns counts over all images: ``images``, ``output_spikes`` (this series'),
+    ``differing_spikes`` (output spikes where the two differ), ``ties`` (potentials
+    exactly at the threshold, where the spike rules differ), ``same_predictions``,
+    and the accuracy of each (``accuracy``, ``accuracy_snntorch``).
+    """
+    check_tensor("images", images)
+    totals = dict.fromkeys(("output_spikes", "differing_spikes", "ties", "same_predictions", "correct",
+                            "correct_snntorch"), 0)
+    for start in range(0, len(images), batch_size):
+        x = poisson_encode(images[start:start + batch_size], num_steps, generator).flatten(2)
+        truth = labels[start:start + batch_size]
+        with torch.no_grad():
+            ours, record = model(x, record=True)
+        theirs = snntorch_spikes(net, x)
+        predicted, predicted_snntorch = ours.sum(0).argmax(1), theirs.sum(0).argmax(1)
+        totals["output_spikes"] += int(ours.sum())
+        totals["differing_spikes"] += int((ours != theirs).sum())
+        totals["ties"] += _ties(record, model.lifs[0].threshold)
+        totals["same_predictions"] += int((predicted == predicted_snntorch).sum())
+        totals["correct"] += int((predicted == truth).sum())
+        totals["correct_snntorch"] += int((predicted_snntorch == truth).sum())
+    n = len(images)
+    return {"images": n, **{key: totals[key] for key in ("output_spikes", "differing_spikes", "ties",
+                                                          "same_predictions")},
+            "accuracy": totals["correct"] / n, "accuracy_snntorch": totals["correct_snntorch"] / n}
 
 
 def snntorch_spikes(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:

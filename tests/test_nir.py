@@ -7,8 +7,9 @@ import torch
 
 from snn_helpers import SNN, as_tensors, load_mnist, poisson_encode
 from snn_helpers.cli import main
-from snn_helpers.nir_graph import (DT, NIRGraphError, export_nir, from_nir, lif_parameters, load_nir, read_nir,
-                                   snntorch_spikes, threshold_ties, to_nir)
+from snn_helpers.nir_graph import (DT, NIRGraphError, as_reset_to_zero, compare_with_snntorch, describe, export_nir,
+                                   from_nir, lif_parameters, load_nir, read_nir, snntorch_spikes, threshold_ties,
+                                   to_nir)
 from snn_helpers.recipes import pretrained_path
 from snn_helpers.results import model_from_checkpoint
 
@@ -30,10 +31,11 @@ def random_spikes(steps=25, batch=16, size=40, seed=1):
 
 def pretrained_with_reset_to_zero():
     """The shipped weights in a reset-to-zero network: a model that fires on MNIST and can be exported."""
-    model, payload = model_from_checkpoint(pretrained_path())
-    zero = SNN(**{**model.settings(), "reset": "zero"})
-    zero.load_state_dict(payload["model"])
-    return zero.eval()
+    model, _ = model_from_checkpoint(pretrained_path())
+    zero = as_reset_to_zero(model)
+    assert model.lifs[0].reset == "subtract" and zero.lifs[0].reset == "zero"
+    assert torch.equal(zero.fcs[0].weight, model.fcs[0].weight)
+    return zero
 
 
 @pytest.mark.parametrize("beta, threshold", [(0.95, 1.0), (0.5, 0.3), (0.0, 2.0), (0.8, 0.75), (0.99, 1.5)])
@@ -64,6 +66,13 @@ def test_graph_holds_affine_and_lif_nodes_with_per_neuron_parameters_and_dt(tmp_
     assert np.all(lif.v_threshold == 0.5) and not lif.v_leak.any() and not lif.v_reset.any()
 
 
+def test_describe_lists_the_nodes_in_chain_order():
+    lines = describe(to_nir(small_model(0.95, 1.0, sizes=(4, 3, 2))))
+    assert [line.split()[0] for line in lines] == ["input", "fc1", "lif1", "fc2", "lif2", "output"]
+    assert lines[1] == "fc1     Affine  weight (3, 4), bias (3,)"
+    assert lines[2].startswith("lif1    LIF     3 neurons: tau 0.002, r 20, v_leak 0, v_threshold 1, v_reset 0")
+
+
 def test_lif_parameters_give_back_beta_by_one_euler_step():
     p = lif_parameters(0.9, 1.0, 3, dt=1e-3)
     np.testing.assert_allclose(1 - 1e-3 / p["tau"], 0.9)  # the leak of one step
@@ -77,15 +86,16 @@ def test_project_to_nir_file_to_snntorch_gives_the_same_spikes_on_mnist(tmp_path
     from snntorch.import_nir import import_from_nir
     model = pretrained_with_reset_to_zero()
     net = import_from_nir(read_nir(export_nir(model, tmp_path / "model.nir")))
-    images, _ = as_tensors(load_mnist(train=False), 300)
-    x = poisson_encode(images, 10, torch.Generator().manual_seed(0)).flatten(2)
-    assert threshold_ties(model, x) == 0  # the condition for spike-for-spike identity
+    images, labels = as_tensors(load_mnist(train=False), 300)
+    result = compare_with_snntorch(model, net, images, labels, 10, torch.Generator().manual_seed(0), batch_size=100)
+    assert result["ties"] == 0  # the condition for spike-for-spike identity
+    assert result["output_spikes"] > 1000 and result["differing_spikes"] == 0
+    assert result["same_predictions"] == 300 and result["accuracy"] == result["accuracy_snntorch"] > 0.5
+    x = poisson_encode(images[:50], 10, torch.Generator().manual_seed(1)).flatten(2)
+    first = snntorch_spikes(net, x)
     with torch.no_grad():
-        ours = model(x)
-    theirs = snntorch_spikes(net, x)
-    assert ours.sum() > 1000
-    assert torch.equal(ours, theirs)
-    assert torch.equal(snntorch_spikes(net, x), theirs)  # the membranes were reset between runs
+        assert torch.equal(model(x), first)
+    assert torch.equal(snntorch_spikes(net, x), first)  # the membranes were reset between runs
 
 
 def test_snntorch_to_nir_file_to_project_gives_the_same_spikes(tmp_path):
