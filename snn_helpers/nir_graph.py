@@ -305,13 +305,14 @@ def describe(graph) -> list[str]:
         node = graph.nodes[name]
         if isinstance(node, (nir.Input, nir.Output)):
             shape = next(iter((node.input_type if isinstance(node, nir.Input) else node.output_type).values()))
-            text = f"shape {list(np.atleast_1d(shape))}"
+            text = f"shape {[int(size) for size in np.atleast_1d(shape)]}"
         elif isinstance(node, (nir.Affine, nir.Linear)):
             text = f"weight {tuple(node.weight.shape)}" + (f", bias {tuple(node.bias.shape)}"
                                                            if isinstance(node, nir.Affine) else "")
         elif isinstance(node, nir.LIF):
             text = f"{np.size(node.tau)} neurons: " + ", ".join(
-                f"{key} {_values(getattr(node, key))}" for key in ("tau", "r", "v_leak", "v_threshold", "v_reset"))
+                f"{key} {_values(getattr(node, key))}{' s' if key == 'tau' else ''}"
+                for key in ("tau", "r", "v_leak", "v_threshold", "v_reset"))
         else:
             text = ""
         lines.append(f"{name:<7} {type(node).__name__:<7} {text}".rstrip())
@@ -331,7 +332,7 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
     """Run the same Poisson spikes of ``images`` through ``model`` and the snnTorch network ``net``.
 
     Returns counts over all images: ``images``, ``output_spikes`` (this series'),
-    ``differing_spikes`` (output spikes where the two differ), ``ties`` (potentials
+    ``differing_spikes`` (output neuron-steps where one fires and the other does not), ``ties`` (potentials
     exactly at the threshold, where the spike rules differ), ``same_predictions``,
     and the accuracy of each (``accuracy``, ``accuracy_snntorch``).
     """

@@ -70,7 +70,8 @@ def test_describe_lists_the_nodes_in_chain_order():
     lines = describe(to_nir(small_model(0.95, 1.0, sizes=(4, 3, 2))))
     assert [line.split()[0] for line in lines] == ["input", "fc1", "lif1", "fc2", "lif2", "output"]
     assert lines[1] == "fc1     Affine  weight (3, 4), bias (3,)"
-    assert lines[2].startswith("lif1    LIF     3 neurons: tau 0.002, r 20, v_leak 0, v_threshold 1, v_reset 0")
+    assert lines[0] == "input   Input   shape [4]"
+    assert lines[2].startswith("lif1    LIF     3 neurons: tau 0.002 s, r 20, v_leak 0, v_threshold 1, v_reset 0")
 
 
 def test_lif_parameters_give_back_beta_by_one_euler_step():
