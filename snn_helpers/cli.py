@@ -1,4 +1,4 @@
-"""Command line: ``python -m snn_helpers fetch-data | train | run-notebooks | student``."""
+"""Command line: ``python -m snn_helpers fetch-data | train | run-notebooks | student | export-nir | import-nir``."""
 from __future__ import annotations
 
 import argparse
@@ -10,9 +10,10 @@ import time
 
 from . import kernels
 from ._checks import check_file, check_float, check_int
-from .checkpoint import CheckpointError, check_checkpoint_path
+from .checkpoint import CheckpointError, check_checkpoint_path, save_checkpoint
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
 from .model import PRECISIONS
+from .nir_graph import NIRGraphError
 from .recipes import RECIPES, export_model, get_recipe, run_recipe
 from .training import get_device
 
@@ -87,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     student = sub.add_parser("student", help="write the student notebooks (exercise solutions replaced by "
                              "stubs, hidden tests removed, outputs cleared) with nbgrader's preprocessors")
     student.add_argument("--out", default=None, help="output folder (default: build/student/)")
+    export = sub.add_parser("export-nir", help="write a reset-to-zero checkpoint as a NIR graph (Neuromorphic "
+                            "Intermediate Representation) that snnTorch, Norse, Lava-DL, Rockpool, Sinabs and others read")
+    export.add_argument("checkpoint", type=_checked(check_file, str, "CHECKPOINT"),
+                        help="a checkpoint of this project, e.g. checkpoints/snn.pt from notebook 03")
+    export.add_argument("out", type=_checked(check_checkpoint_path, str, "OUT"), help="the NIR file to write (.nir)")
+    imp = sub.add_parser("import-nir", help="load a NIR graph of Affine/Linear + LIF nodes and write it as a "
+                         "checkpoint of this project")
+    imp.add_argument("nir_file", metavar="NIR_FILE", type=_checked(check_file, str, "NIR_FILE"),
+                     help="the NIR file to read")
+    imp.add_argument("out", type=_checked(check_checkpoint_path, str, "OUT"), help="the checkpoint to write (.pt)")
     return parser
 
 
@@ -142,6 +153,26 @@ def cmd_student(args) -> int:
     return 0
 
 
+def cmd_export_nir(args) -> int:
+    from .nir_graph import describe, export_nir, to_nir  # imports nir only for this command
+    from .results import model_from_checkpoint
+    model, _ = model_from_checkpoint(args.checkpoint)
+    export_nir(model, args.out)
+    graph = to_nir(model)
+    print(f"wrote {args.out} (dt = {graph.metadata['dt']:g} s in the graph's metadata):")
+    print("\n".join(describe(graph)))
+    return 0
+
+
+def cmd_import_nir(args) -> int:
+    from .nir_graph import load_nir
+    model = load_nir(args.nir_file)
+    save_checkpoint(args.out, {"model": model.state_dict(), "settings": model.settings()})
+    print(f"wrote {args.out}: {' -> '.join(map(str, model.sizes))}, beta {model.lifs[0].beta:g}, "
+          f"threshold {model.lifs[0].threshold:g}, reset to zero")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -150,9 +181,9 @@ def main(argv=None) -> int:
     if args.command == "train" and args.seeds > 1 and (args.export or args.checkpoint or args.resume):
         parser.error("--export, --checkpoint and --resume need a single seed (--seeds 1)")
     try:
-        return {"fetch-data": cmd_fetch, "train": cmd_train,
-                "run-notebooks": cmd_run_notebooks,
-                "student": cmd_student}[args.command](args)
-    except (MNISTDataError, CheckpointError) as err:
+        return {"fetch-data": cmd_fetch, "train": cmd_train, "run-notebooks": cmd_run_notebooks,
+                "student": cmd_student, "export-nir": cmd_export_nir,
+                "import-nir": cmd_import_nir}[args.command](args)
+    except (MNISTDataError, CheckpointError, NIRGraphError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
