@@ -1,4 +1,4 @@
-"""Command line: ``python -m snn_helpers fetch-data | train | run-notebooks``."""
+"""Command line: ``python -m snn_helpers fetch-data | train | run-notebooks | site``."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ import sys
 import time
 
 from . import kernels
-from ._checks import check_file, check_float, check_int
+from ._checks import check_file, check_float, check_int, check_path
 from .checkpoint import CheckpointError, check_checkpoint_path
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
 from .model import PRECISIONS
@@ -83,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
                          "write executed copies to build/executed/, print the test accuracy")
     run.add_argument("--quick", action="store_true", help="quick mode (SNN_QUICK=1): less data, "
                      "outputs under build/quick/")
+
+    site = sub.add_parser("site", help="build the course website into build/site/ from the executed notebooks "
+                          "in build/executed/ (executes nothing; fetches MathJax once into build/vendor/)")
+    site.add_argument("--quick", action="store_true",
+                      help="from build/quick/executed/ into build/quick/site/")
+    site.add_argument("--executed", type=_checked(check_path, str, "--executed"), default=None,
+                      help="folder of executed notebooks (default: build/executed/)")
+    site.add_argument("--out", default=None, help="output folder (default: build/site/)")
     return parser
 
 
@@ -130,6 +138,16 @@ def cmd_run_notebooks(args) -> int:
     return main_job(quick=args.quick)
 
 
+def cmd_site(args) -> int:
+    from .site import SiteError, build_site  # imports nbformat only for this command
+    try:
+        build_site(args.executed, args.out, quick=args.quick)
+    except SiteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -139,7 +157,7 @@ def main(argv=None) -> int:
         parser.error("--export, --checkpoint and --resume need a single seed (--seeds 1)")
     try:
         return {"fetch-data": cmd_fetch, "train": cmd_train,
-                "run-notebooks": cmd_run_notebooks}[args.command](args)
+                "run-notebooks": cmd_run_notebooks, "site": cmd_site}[args.command](args)
     except (MNISTDataError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
