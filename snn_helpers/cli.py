@@ -1,4 +1,4 @@
-"""Command line: ``python -m snn_helpers fetch-data | train | run-notebooks | student | export-nir | import-nir``."""
+"""Command line: ``python -m snn_helpers fetch-data | train | run-notebooks | site | student | export-nir | import-nir``."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ import sys
 import time
 
 from . import kernels
-from ._checks import check_file, check_float, check_int
+from ._checks import check_file, check_float, check_int, check_path
 from .checkpoint import CheckpointError, check_checkpoint_path, save_checkpoint
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
 from .model import PRECISIONS
@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("nir_file", metavar="NIR_FILE", type=_checked(check_file, str, "NIR_FILE"),
                      help="the NIR file to read")
     imp.add_argument("out", type=_checked(check_checkpoint_path, str, "OUT"), help="the checkpoint to write (.pt)")
+    site = sub.add_parser("site", help="build the course website into build/site/ from the executed notebooks "
+                          "in build/executed/ (executes nothing; fetches MathJax once into build/vendor/)")
+    site.add_argument("--quick", action="store_true",
+                      help="from build/quick/executed/ into build/quick/site/")
+    site.add_argument("--executed", type=_checked(check_path, str, "--executed"), default=None,
+                      help="folder of executed notebooks (default: build/executed/)")
+    site.add_argument("--out", default=None, help="output folder (default: build/site/)")
     return parser
 
 
@@ -173,6 +180,16 @@ def cmd_import_nir(args) -> int:
     return 0
 
 
+def cmd_site(args) -> int:
+    from .site import SiteError, build_site  # imports nbformat only for this command
+    try:
+        build_site(args.executed, args.out, quick=args.quick)
+    except SiteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -182,7 +199,7 @@ def main(argv=None) -> int:
         parser.error("--export, --checkpoint and --resume need a single seed (--seeds 1)")
     try:
         return {"fetch-data": cmd_fetch, "train": cmd_train, "run-notebooks": cmd_run_notebooks,
-                "student": cmd_student, "export-nir": cmd_export_nir,
+                "site": cmd_site, "student": cmd_student, "export-nir": cmd_export_nir,
                 "import-nir": cmd_import_nir}[args.command](args)
     except (MNISTDataError, CheckpointError, NIRGraphError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -10,6 +10,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 from nbclient import NotebookClient
@@ -18,6 +19,7 @@ from nbclient.exceptions import CellExecutionError
 from .atomic import atomic_path
 from .paths import PROJECT_ROOT, QUICK_ENV, figure_dir
 from .results import load_metrics, metrics_path
+from .widgets import PRERENDER_ENV
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 
@@ -82,12 +84,16 @@ def run_notebooks(folder=NOTEBOOK_DIR, out_dir=None, quick: bool = False) -> lis
 def main_job(quick: bool = False) -> int:
     """Run all notebooks, then print the test accuracy notebook 03 recorded and the total wall time.
 
+    The kernels get ``SNN_PRERENDER=1``, so every slider panel also draws the
+    figures the website shows (``snn_helpers.widgets.prerender``).
+
     Returns the exit status: 0 on success, 1 when a notebook failed or wrote no metrics.
     """
     os.environ[QUICK_ENV] = "1" if quick else "0"  # this process reads the same folders as the kernels
     start = time.time()
     try:
-        run_notebooks(quick=quick)
+        with mock.patch.dict(os.environ, {PRERENDER_ENV: "1"}):  # the kernels draw the website's sliders too
+            run_notebooks(quick=quick)
     except CellExecutionError as err:
         print(f"error: a notebook failed, stopping.\n{err}", file=sys.stderr)
         return 1

@@ -16,9 +16,17 @@ slider bounds the notebooks use; the tests call every demo at those bounds.
 """
 from __future__ import annotations
 
+import base64
+import contextlib
+import io
+import math
+import os
+
 import ipywidgets
 import matplotlib.pyplot as plt
 import torch
+from IPython.core.pylabtools import print_figure
+from IPython.display import display
 
 from ._checks import check_choice, check_float, check_int, check_module, check_tensor
 from .encoding import poisson_encode
@@ -142,7 +150,9 @@ def slider_panel(demo, controls: dict, **fixed) -> ipywidgets.VBox:
     """Sliders above an output area that reruns ``demo(**slider values, **fixed)`` on every change.
 
     ``controls`` maps argument names to widgets. The output area is cleared
-    before each redraw, so a new figure replaces the old one.
+    before each redraw, so a new figure replaces the old one. When
+    ``SNN_PRERENDER=1`` (``make run`` sets it), the cell also displays
+    :func:`prerender`'s bundle, which the website shows as a kernel-free slider.
     """
     def draw(**values):
         demo(**fixed, **values)
@@ -152,4 +162,83 @@ def slider_panel(demo, controls: dict, **fixed) -> ipywidgets.VBox:
         plt.show()
 
     out = ipywidgets.interactive_output(draw, controls)
+    if prerender_requested():
+        # For the website (``make run``): the same demo, drawn ahead for a few values of the
+        # first numeric slider, shown as one output that the site turns into an HTML slider.
+        display(prerender(demo, controls, **fixed), raw=True)
     return ipywidgets.VBox([ipywidgets.HBox(list(controls.values())), out])
+
+
+PRERENDER_ENV = "SNN_PRERENDER"
+SLIDER_MIME = "application/vnd.snn-slider+json"
+
+
+def prerender_requested() -> bool:
+    """True when the environment variable ``SNN_PRERENDER`` is ``1``."""
+    return os.environ.get(PRERENDER_ENV, "0") == "1"
+
+
+def prerender_values(slider) -> list:
+    """The values the website offers for ``slider`` (an ``IntSlider`` or ``FloatSlider``).
+
+    Integers: 1, 2, 5, 10, 20, 50, ... within the slider's range, its ends and
+    its current value. Floats: its range in ten equal parts, each rounded to
+    the slider's step, and its current value. Sorted, without repeats.
+    """
+    if not isinstance(slider, (ipywidgets.IntSlider, ipywidgets.FloatSlider)):
+        raise TypeError(f"slider must be an IntSlider or FloatSlider, got {type(slider).__name__}")
+    low, high, step, value = slider.min, slider.max, slider.step, slider.value
+    if isinstance(slider, ipywidgets.IntSlider):
+        decades = range(0, int(math.log10(max(high, 1))) + 1)
+        values = {low, high, value} | {m * 10 ** k for k in decades for m in (1, 2, 5) if low <= m * 10 ** k <= high}
+        return sorted(v for v in values if (v - low) % step == 0 or v in (high, value))
+    grid = {round(low + round(k * (high - low) / 10 / step) * step, 10) for k in range(11)}
+    return sorted(v for v in grid | {round(value, 10)} if low <= v <= high)
+
+
+def _json_value(value):
+    """``value`` when it is plain JSON (number, string, bool, None), else None."""
+    return value if value is None or isinstance(value, (bool, int, float, str)) else None
+
+
+def draw_frame(demo, **arguments) -> dict:
+    """Call ``demo(**arguments)``; return its figure as base64 PNG and its printed line.
+
+    The figure is rendered as the inline backend renders it and then closed,
+    so nothing else appears in the notebook.
+    """
+    before = set(plt.get_fignums())
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            demo(**arguments)
+        new = [number for number in plt.get_fignums() if number not in before]
+        if len(new) != 1:
+            raise RuntimeError(f"{demo.__name__} should draw one figure, it drew {len(new)}")
+        png = print_figure(plt.figure(new[0]), "png")
+    finally:
+        for number in set(plt.get_fignums()) - before:
+            plt.close(number)
+    return {"image": base64.b64encode(png).decode("ascii"), "text": printed.getvalue().strip()}
+
+
+def prerender(demo, controls: dict, **fixed) -> dict:
+    """The website's version of a slider panel: ``demo`` drawn for a few values of one slider.
+
+    The slider is the first ``IntSlider`` or ``FloatSlider`` in ``controls``;
+    the other controls keep their current values. Returns a display bundle
+    ``{SLIDER_MIME: {"name", "value", "arguments", "frames": [{"value", "image",
+    "text"}, ...]}, "text/plain": ...}`` for ``display(..., raw=True)``.
+    """
+    numeric = [name for name, widget in controls.items()
+               if isinstance(widget, (ipywidgets.IntSlider, ipywidgets.FloatSlider))]
+    if not numeric:
+        raise ValueError("controls must hold an IntSlider or FloatSlider to pre-render")
+    name, current = numeric[0], {key: widget.value for key, widget in controls.items()}
+    frames = [{"value": value, **draw_frame(demo, **fixed, **{**current, name: value})}
+              for value in prerender_values(controls[name])]
+    arguments = {key: _json_value(value) for key, value in {**fixed, **current}.items() if key != name}
+    payload = {"demo": demo.__name__, "name": name, "value": current[name], "frames": frames,
+               "arguments": {key: value for key, value in arguments.items() if value is not None}}
+    return {SLIDER_MIME: payload,
+            "text/plain": f"pre-rendered {name} slider ({len(frames)} values, website only)"}

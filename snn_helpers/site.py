@@ -1,0 +1,336 @@
+"""The course as a static website, built from the executed notebooks without running them again.
+
+``build_site`` copies the executed notebooks (``build/executed/``, written by
+``make run``) into a staging folder, turns each pre-rendered slider (see
+``snn_helpers.widgets.prerender``) into a plain HTML slider, writes a home
+page, and runs Sphinx with myst-nb (``nb_execution_mode = "off"``) and
+sphinx-book-theme, configured in ``docs/site/conf.py``. Everything the pages
+load is local: math is typeset by a copy of MathJax that :func:`ensure_mathjax`
+fetches once (pinned version, checked sha256) into ``build/vendor/``.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+
+from .paths import PROJECT_ROOT
+from .runner import NOTEBOOK_DIR, executed_dir, notebook_paths, shown
+from .widgets import SLIDER_MIME
+
+CONF_DIR = PROJECT_ROOT / "docs" / "site"
+TEACHING_GUIDE = PROJECT_ROOT / "docs" / "teaching.md"
+README = PROJECT_ROOT / "README.md"
+
+MATHJAX_VERSION = "3.2.2"
+MATHJAX_SHA256 = "1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09"  # the npm tarball
+MATHJAX_URL = f"https://registry.npmjs.org/mathjax/-/mathjax-{MATHJAX_VERSION}.tgz"
+# The SVG output draws glyphs as paths, so no web font is needed (Chromium refuses fonts on file:// pages);
+# the TeX extensions and the menu's accessibility parts are loaded on demand from beside it.
+MATHJAX_PARTS = ("es5/tex-mml-svg.js", "es5/input/", "es5/a11y/", "es5/ui/", "es5/sre/", "LICENSE")
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+class SiteError(RuntimeError):
+    """The website cannot be built (no executed notebooks, no MathJax, Sphinx failed)."""
+
+
+def vendor_dir() -> Path:
+    """``build/vendor``: third-party files the site needs, fetched once."""
+    return PROJECT_ROOT / "build" / "vendor"
+
+
+def mathjax_static_dir() -> Path:
+    """The folder whose ``mathjax/`` subfolder Sphinx copies into the site's ``_static/``."""
+    return vendor_dir() / f"mathjax-{MATHJAX_VERSION}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _download_tarball(workdir: Path) -> Path:
+    """The MathJax tarball from the npm registry: by ``npm pack`` when npm is there, else by HTTPS."""
+    npm = shutil.which("npm")
+    if npm is not None:
+        subprocess.run([npm, "pack", f"mathjax@{MATHJAX_VERSION}", "--pack-destination", str(workdir)],
+                       check=True, capture_output=True, timeout=600)
+        return workdir / f"mathjax-{MATHJAX_VERSION}.tgz"
+    target = workdir / "mathjax.tgz"
+    with urllib.request.urlopen(MATHJAX_URL, timeout=120) as response, open(target, "wb") as out:
+        shutil.copyfileobj(response, out)
+    return target
+
+
+def ensure_mathjax(verbose: bool = True) -> Path:
+    """Make sure the checked MathJax copy is in ``build/vendor/``; return its ``tex-mml-svg.js``.
+
+    The tarball is checked against its sha256 and unpacked in a temporary
+    folder that is renamed into place only when complete, so an interrupted
+    fetch leaves nothing half-written.
+    """
+    final = mathjax_static_dir()
+    script = final / "mathjax" / "tex-mml-svg.js"
+    if script.is_file():
+        return script
+    vendor_dir().mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=vendor_dir(), prefix=".mathjax-") as tmp:
+        tmp = Path(tmp)
+        if verbose:
+            print(f"MathJax {MATHJAX_VERSION}: fetching the npm package ...", flush=True)
+        try:
+            tarball = _download_tarball(tmp)
+        except (OSError, subprocess.SubprocessError) as err:
+            raise SiteError(f"could not fetch MathJax {MATHJAX_VERSION} ({type(err).__name__}: {err}); "
+                            f"the website needs it once, with internet access: run "
+                            f"`python -m snn_helpers site` again, or put {MATHJAX_URL} in {tmp.parent}") from err
+        if _sha256(tarball) != MATHJAX_SHA256:
+            raise SiteError(f"the MathJax tarball does not match its sha256 {MATHJAX_SHA256}; it was not used")
+        unpacked = tmp / "unpacked" / "mathjax"
+        with tarfile.open(tarball) as archive:
+            for member in archive.getmembers():
+                name = member.name.removeprefix("package/")
+                if member.isfile() and name.startswith(MATHJAX_PARTS):
+                    target = unpacked / name.removeprefix("es5/")
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with archive.extractfile(member) as src, open(target, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+        shutil.rmtree(final, ignore_errors=True)
+        (tmp / "unpacked").rename(final)
+    if verbose:
+        print(f"MathJax {MATHJAX_VERSION} ready in {shown(final)}", flush=True)
+    return script
+
+
+# ---------------------------------------------------------------- the notebook pages
+
+
+def slider_html(payload: dict, images: Path, prefix: str) -> str:
+    """An HTML range slider over the pre-rendered frames of ``payload``; writes their PNGs to ``images``.
+
+    Each frame is a ``<figure>`` holding its image and printed line; the one for
+    the slider's value in the notebook is shown first, and
+    ``docs/site/static/snn-slider.js`` shows the others as the slider moves.
+    ``prefix`` is the images' folder as the page refers to it.
+    """
+    name, frames = payload["name"], payload["frames"]
+    values = [frame["value"] for frame in frames]
+    start = values.index(payload["value"]) if payload["value"] in values else 0
+    images.mkdir(parents=True, exist_ok=True)
+    figures = []
+    for i, frame in enumerate(frames):
+        (images / f"{name}-{i}.png").write_bytes(base64.b64decode(frame["image"]))
+        hidden = "" if i == start else " hidden"
+        figures.append(
+            f'<figure class="snn-slider-frame" data-value="{frame["value"]:g}"{hidden}>'
+            f'<img src="{prefix}/{name}-{i}.png" alt="{html.escape(name)} = {frame["value"]:g}">'
+            f'<figcaption><pre class="snn-slider-text">{html.escape(frame["text"])}</pre></figcaption>'
+            "</figure>")
+    labels = json.dumps([f"{value:g}" for value in values])
+    return (f'<div class="snn-slider" data-name="{html.escape(name)}">'
+            f'<div class="snn-slider-controls"><label>{html.escape(name)} '
+            f'<input type="range" min="0" max="{len(frames) - 1}" step="1" value="{start}" '
+            f"data-labels='{labels}' aria-label=\"{html.escape(name)}\"></label> "
+            f'<output class="snn-slider-value">{values[start]:g}</output></div>'
+            f'<p class="snn-slider-note">Drawn in advance for {len(frames)} values of {html.escape(name)} '
+            f'({", ".join(f"{value:g}" for value in values)}). In JupyterLab this slider is live and takes '
+            "any value.</p>" + "".join(figures) + "</div>")
+
+
+def notebook_title(notebook) -> str:
+    """The first heading of the notebook's first cell, without its number: ``Spike encoding: ...``."""
+    for line in notebook.cells[0].source.splitlines():
+        if line.startswith("# "):
+            return re.sub(r"^[0-9A-Z]{1,2}\d*\s*·\s*", "", line[2:].strip())
+    raise SiteError("the notebook's first cell has no '# ' title")
+
+
+def estimated_time(notebook) -> str | None:
+    """The text after ``**Estimated time.**`` in the markdown cells before the first code cell."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            break
+        match = re.search(r"\*\*Estimated time\.?\*\*:?\s*(.+)", cell.source)
+        if match:
+            return match.group(1).strip()
+    return None
+
+
+def page_notice(name: str, sliders: int) -> nbformat.NotebookNode:
+    """The markdown cell under each notebook's title: where the live notebook is, and a download."""
+    live = ("there its sliders are live. On this page each slider switches between figures drawn in "
+            "advance for a few values." if sliders else "there you can change it and run it again.")
+    return nbformat.v4.new_markdown_cell(
+        f"```{{note}}\nThis page shows the notebook as `make run` executed it, with its outputs. "
+        f"Download {{download}}`{name} <_notebooks/{name}>` (the notebook without outputs) and open "
+        f"it in JupyterLab (`make lab`) to run it yourself: {live}\n```")
+
+
+def stage_notebook(executed: Path, committed: Path, stage: Path) -> dict:
+    """Copy one executed notebook into ``stage`` as the site will show it; return its summary.
+
+    Live widgets are dropped (no kernel on a website), each pre-rendered slider
+    becomes HTML, and a notice with the download link opens the page. The
+    committed notebook (no outputs) is copied to ``_notebooks/`` for download.
+    """
+    notebook = nbformat.read(executed, as_version=4)
+    notebook.metadata.pop("widgets", None)
+    sliders = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW_MIME in data:
+                continue
+            if SLIDER_MIME in data:
+                sliders += 1
+                folder = f"_sliders/{executed.stem}/{sliders}"
+                output = nbformat.v4.new_output(
+                    "display_data", data={"text/html": slider_html(data[SLIDER_MIME], stage / folder, folder)})
+            outputs.append(output)
+        cell.outputs = outputs
+    title, minutes = notebook_title(notebook), estimated_time(notebook)
+    notebook.cells.insert(1, page_notice(executed.name, sliders))
+    nbformat.validate(notebook)
+    nbformat.write(notebook, stage / executed.name)
+    (stage / "_notebooks").mkdir(exist_ok=True)
+    shutil.copyfile(committed, stage / "_notebooks" / executed.name)
+    return {"doc": executed.stem, "title": title, "time": minutes, "sliders": sliders,
+            "number": executed.stem.split("_")[0]}
+
+
+# ---------------------------------------------------------------- the home page
+
+
+def readme_section(text: str, heading: str) -> str:
+    """The body of the README section ``## heading`` (up to the next ``## ``)."""
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, flags=re.S | re.M)
+    return match.group(1).strip() if match else ""
+
+
+def local_links(markdown: str) -> str:
+    """Links written for the repository, made to work on the site: notebooks become pages, ``img/`` stays."""
+    markdown = re.sub(r"\]\((?:\.\./)*(?:notebooks/)?(\w+)\.ipynb\)", r"](\1.ipynb)", markdown)
+    return re.sub(r"\]\((?:\.\./)+img/", "](img/", markdown)
+
+
+def total_minutes(pages: list[dict]) -> int | None:
+    """The sum of the leading minutes of every estimated time, or None when one is missing or unreadable."""
+    minutes = [re.match(r"(\d+)\s*min", page["time"] or "") for page in pages]
+    return sum(int(m.group(1)) for m in minutes) if all(minutes) else None
+
+
+def home_page(pages: list[dict], readme: str, has_guide: bool) -> str:
+    """The site's ``index.md``: what the course teaches, the notebooks in order with their times,
+    the teacher's guide, and the README's figures."""
+    title = re.search(r"^# (.+)$", readme, flags=re.M).group(1)
+    intro = readme.split("\n## ", 1)[0].split("\n", 1)[1].strip()
+    rows = "\n".join(f"| {page['number']} | {{doc}}`{page['title']} <{page['doc']}>` | "
+                     f"{page['time'] or 'not given'} |" for page in pages)
+    total = total_minutes(pages)
+    lines = [f"# {title}", "", intro, "",
+             "## The notebooks, in order", "",
+             "Work through them in this order; each builds on the ones before it. Every page shows "
+             "the notebook as `make run` executed it, and offers the notebook itself for download.", "",
+             "| | Notebook | Estimated time |", "|---|---|---|", rows, ""]
+    if total is not None:
+        lines += [f"In all, about {total} minutes.", ""]
+    if has_guide:
+        lines += ["## For teachers", "", "The {doc}`teacher's guide <teaching>` explains how to run the "
+                  "course in a classroom.", ""]
+    figures = readme_section(readme, "Figures")
+    if figures:
+        lines += ["## Figures", "", local_links(figures), ""]
+    toc = [page["doc"] for page in pages] + (["teaching"] if has_guide else [])
+    lines += ["```{toctree}", ":hidden:", ":maxdepth: 1", ":caption: Notebooks", "", *toc, "```", ""]
+    return "\n".join(lines)
+
+
+def figure_paths(markdown: str) -> list[str]:
+    """The local image paths ``![...](img/...)`` in ``markdown``."""
+    return re.findall(r"!\[[^\]]*\]\((img/[^)\s]+)\)", markdown)
+
+
+# ---------------------------------------------------------------- the build
+
+
+def site_dir(quick: bool = False) -> Path:
+    """Where the site goes: ``build/site`` (or ``build/quick/site``)."""
+    return PROJECT_ROOT / "build" / ("quick/site" if quick else "site")
+
+
+def ordered_notebooks(executed: Path) -> list[tuple[Path, Path]]:
+    """``(executed copy, committed notebook)`` for every notebook the runner runs, in its order."""
+    pairs = [(Path(executed) / path.name, path) for path in notebook_paths(NOTEBOOK_DIR)]
+    missing = [copy.name for copy, _ in pairs if not copy.is_file()]
+    if missing:
+        raise SiteError(f"no executed copy of {', '.join(missing)} in {shown(executed)}: run "
+                        "`make run` (or `python -m snn_helpers run-notebooks`) first")
+    return pairs
+
+
+def build_site(executed=None, out=None, quick: bool = False, verbose: bool = True) -> Path:
+    """Build the website from the executed notebooks; return the path of its ``index.html``.
+
+    ``executed`` defaults to ``build/executed`` (``build/quick/executed`` when
+    ``quick``), ``out`` to ``build/site`` (``build/quick/site``). Nothing is
+    executed; the staging folder and Sphinx's cache sit beside ``out``.
+    """
+    start = time.perf_counter()
+    executed = Path(executed) if executed is not None else executed_dir(quick)
+    out = Path(out) if out is not None else site_dir(quick)
+    pairs = ordered_notebooks(executed)
+    ensure_mathjax(verbose)
+    stage = out.with_name(out.name + "-source")
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    pages = [stage_notebook(copy, committed, stage) for copy, committed in pairs]
+    readme = README.read_text(encoding="utf-8")
+    has_guide = TEACHING_GUIDE.is_file()
+    home = home_page(pages, readme, has_guide)
+    (stage / "index.md").write_text(home, encoding="utf-8")
+    guide = local_links(TEACHING_GUIDE.read_text(encoding="utf-8")) if has_guide else ""
+    if has_guide:
+        (stage / "teaching.md").write_text(guide, encoding="utf-8")
+    for figure in sorted(set(figure_paths(home) + figure_paths(guide))):
+        if (PROJECT_ROOT / figure).is_file():
+            (stage / figure).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(PROJECT_ROOT / figure, stage / figure)
+    shutil.rmtree(out, ignore_errors=True)
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(CONF_DIR),
+               "-d", str(out.with_name(out.name + "-doctrees")), str(stage), str(out)]
+    env = {**os.environ, "SNN_SITE_MATHJAX": str(mathjax_static_dir())}  # read by docs/site/conf.py
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    warnings = result.stderr.strip()
+    if result.returncode != 0:
+        raise SiteError(f"Sphinx failed (exit {result.returncode}):\n{warnings}")
+    if (stage / "_sliders").is_dir():  # the sliders' figures, referred to by the pages' HTML
+        shutil.copytree(stage / "_sliders", out / "_sliders")
+    seconds = time.perf_counter() - start
+    if verbose:
+        if warnings:
+            print(warnings)
+        size = sum(path.stat().st_size for path in out.rglob("*") if path.is_file())
+        print(f"website: {len(pages)} notebooks, {sum(p['sliders'] for p in pages)} pre-rendered sliders, "
+              f"{size / 1e6:.1f} MB, built in {seconds:.1f} s")
+        print(f"open {(out / 'index.html').as_uri()} in a browser")
+    return out / "index.html"
