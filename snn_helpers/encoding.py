@@ -12,11 +12,27 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
-from ._checks import check_float, check_generator, check_int, check_tensor, check_unit_interval
+from ._checks import check_choice, check_float, check_generator, check_int, check_tensor, check_unit_interval
 
 # Offsets (down, right) of the image at steps 0, 1, 2, 3, ... (period 3): the digit moves right,
 # then down and left, then up, back where it started, like the three saccades of N-MNIST.
 SACCADE = ((0, 0), (0, 1), (1, 0))
+CODE_NAMES = ("rate", "latency", "delta")
+
+
+def encode(images: torch.Tensor, num_steps: int, code: str = "rate",
+           generator: torch.Generator | None = None) -> torch.Tensor:
+    """Spikes ``[num_steps, *images.shape]`` of ``images`` under one of the codes in ``CODE_NAMES``.
+
+    ``rate``: :func:`poisson_encode` (the only random one, drawing from
+    ``generator``); ``latency``: :func:`latency_encode`; ``delta``:
+    :func:`delta_encode` with its default threshold.
+    """
+    check_choice("code", code, CODE_NAMES)
+    if code == "rate":
+        return poisson_encode(images, num_steps, generator)
+    check_generator("generator", generator)
+    return latency_encode(images, num_steps) if code == "latency" else delta_encode(images, num_steps)
 
 
 def poisson_encode(images: torch.Tensor, num_steps: int,
