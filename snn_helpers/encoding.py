@@ -69,8 +69,10 @@ def latency_encode(images: torch.Tensor, num_steps: int) -> torch.Tensor:
     so a white pixel (``x = 1``) fires at step 0 and the faintest pixels near the
     last step ``num_steps - 1``; a black pixel (``x = 0``) never fires. (``round``
     is ``torch.round``, halves to even; for MNIST intensities ``k / 255`` no half
-    occurs.) The map is linear, the ``linear=True`` variant of snnTorch's
-    ``spikegen.latency``; with one step every lit pixel fires at step 0.
+    occurs.) The map is linear, like snnTorch's ``spikegen.latency(...,
+    linear=True, normalize=True)``, except that black pixels stay silent
+    (snnTorch fires them at the last step unless ``clip=True``). With one step every
+    lit pixel fires at step 0.
 
     images: any shape, e.g. ``[B, 1, 28, 28]``, values in [0, 1].
     Returns float spikes (0.0 or 1.0) of shape ``[num_steps, *images.shape]``,
