@@ -156,3 +156,26 @@ def test_rejects_bad_input_naming_the_argument(kwargs, error, name, encoder):
     args = {"images": torch.rand(1, 4), "num_steps": 3, **kwargs}
     with pytest.raises(error, match=name):
         encoder(**args)
+
+
+def test_the_three_codes_are_drawn_one_row_each_with_their_spike_counts():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from snn_helpers.plots import code_image, code_rows
+
+    image = torch.zeros(1, 28, 28)
+    image[0, 5:20, 12:15] = 1.0
+    codes = {code: encode(image, 6, code, torch.Generator().manual_seed(0)) for code in CODE_NAMES}
+    fig = code_rows(codes, "a bar")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert "rate code: 270 spikes in 6 steps" in titles      # 45 white pixels, every step
+    assert "latency code: 45 spikes in 6 steps" in titles    # 45 white pixels, once each
+    assert f"delta code: {int(codes['delta'].abs().sum())} spikes in 6 steps" in titles
+    assert "latency: per pixel" in titles
+    with pytest.raises(ValueError, match="code"):
+        code_image(codes["rate"], "phase")
+    with pytest.raises(ValueError, match="codes"):
+        code_rows({})
+    plt.close("all")
