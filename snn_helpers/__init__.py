@@ -1,6 +1,7 @@
 """Helpers for the SNN-on-MNIST notebook series.
 
-Modules: ``data`` (MNIST), ``encoding`` (Poisson spikes), ``neurons`` (LIF and
+Modules: ``data`` (MNIST), ``encoding`` (rate, latency
+and delta spikes), ``neurons`` (LIF and
 surrogate spike), ``model`` (the SNN), ``kernels`` (compiled CPU kernels of
 the fast path, built on first use), ``training`` (fit/evaluate/seeding),
 ``checkpoint``, ``plots`` and ``widgets`` (figures and slider functions),
@@ -9,7 +10,7 @@ against ANN: operations, energy, sparsity) and ``timesteps`` (accuracy
 against the number of time steps).
 """
 from .data import BatchLoader, as_tensors, ensure_mnist, load_mnist, mnist_loaders
-from .encoding import poisson_encode
+from .encoding import delta_encode, latency_encode, poisson_encode
 from .model import SNN
 from .neurons import LIF, SURROGATES, FusedLIF, SurrogateSpike, spike
 from .paths import checkpoint_dir, figure_dir, quick_mode
@@ -17,6 +18,7 @@ from .training import evaluate, fit, get_device, predict, set_seed
 
 __all__ = [
     "BatchLoader", "as_tensors", "ensure_mnist", "load_mnist", "mnist_loaders", "poisson_encode",
+    "latency_encode", "delta_encode",
     "SNN", "LIF", "SURROGATES", "FusedLIF", "SurrogateSpike", "spike", "checkpoint_dir",
     "figure_dir", "quick_mode", "evaluate", "fit", "get_device", "predict", "set_seed",
 ]

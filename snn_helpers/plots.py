@@ -15,10 +15,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib import animation
+from matplotlib.colors import ListedColormap
 from matplotlib.ticker import MaxNLocator
 
 from ._checks import check_choice, check_float, check_int, check_tensor
 from .atomic import atomic_path
+from .encoding import CODE_NAMES
 from .neurons import SURROGATES
 
 SIDE = 28  # MNIST images are SIDE x SIDE pixels
@@ -375,3 +377,76 @@ def spike_count_animation(spikes, label: int | None, gif_path, mp4_path=None, fp
 
     update(0)
     return _save_animation(fig, update, steps, _with_mp4(gif_path, mp4_path), fps)
+
+
+# The three spike codes of notebook 01: rasters with OFF spikes (-1) in red, and per pixel what each code carries.
+_SIGNED = ListedColormap(["tab:red", "white", "black"])  # -1 (OFF), 0, 1
+
+
+def code_raster(spikes, title: str = "Spikes", ax=None):
+    """Raster like :func:`raster` that also shows OFF spikes (value -1, delta code) in red.
+
+    spikes: ``[T, 784]`` or ``[T, 1, 28, 28]`` with values in {-1, 0, 1}.
+    """
+    array = _raster_array(spikes)
+    fig, ax = _axes(ax, (11, 3.6))
+    ax.imshow(array, cmap=_SIGNED, vmin=-1, vmax=1, aspect="auto", interpolation="nearest",
+              extent=(-0.5, array.shape[1] - 0.5, array.shape[0] - 0.5, -0.5))
+    ax.set_xticks(range(0, array.shape[1] + 1, 4 * SIDE))
+    ax.set_xlabel("flattened pixel index  (row × 28 + column)")
+    ax.set_ylabel("time step")
+    ax.set_title(title)
+    return fig
+
+
+def code_image(spikes, code: str, ax=None):
+    """What a code's spikes say about each pixel, as a 28 × 28 image.
+
+    ``rate``: spikes per step; ``latency``: the step of each pixel's first spike
+    (blank where it never fires); ``delta``: ON and OFF spikes per step (the
+    edges that the movement reveals).
+    spikes: ``[T, 784]`` or ``[T, 1, 28, 28]`` of one image.
+    """
+    check_choice("code", code, CODE_NAMES)
+    array = _raster_array(spikes)
+    fig, ax = _axes(ax, (4, 4))
+    if code == "latency":
+        first = np.where(array.any(0), np.abs(array).argmax(0), np.nan).reshape(SIDE, SIDE)
+        shown = ax.imshow(first, cmap="viridis", vmin=0, vmax=max(1, len(array) - 1))
+        label = "step of the first spike"
+    else:
+        shown = ax.imshow(np.abs(array).mean(0).reshape(SIDE, SIDE), cmap="magma", vmin=0, vmax=1)
+        label = "spikes per step" if code == "rate" else "ON + OFF spikes per step"
+    fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label=label)
+    ax.set_title(f"{code}: per pixel")
+    ax.axis("off")
+    return fig
+
+
+def code_rows(codes: dict, title: str | None = None):
+    """One row per code: its raster (left) and :func:`code_image` (right), with its spike count.
+
+    codes: maps a code name (``rate``, ``latency``, ``delta``) to the spikes
+    ``[T, 1, 28, 28]`` of one image under that code.
+    """
+    if not isinstance(codes, dict) or not codes:
+        raise ValueError("codes must be a non-empty dict mapping 'rate', 'latency' or 'delta' to spikes")
+    fig, axes = plt.subplots(len(codes), 2, figsize=(12, 3.4 * len(codes)), width_ratios=(3.2, 1),
+                             squeeze=False)
+    for (code, spikes), (left, right) in zip(codes.items(), axes):
+        check_choice("code", code, CODE_NAMES)
+        array = _raster_array(spikes)
+        code_raster(spikes, f"{code} code: {int(np.abs(array).sum())} spikes in {len(array)} steps", ax=left)
+        code_image(spikes, code, ax=right)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _raster_array(spikes) -> np.ndarray:
+    """One image's spikes as a ``[T, 784]`` array."""
+    array = _numpy("spikes", spikes)
+    if array.ndim < 2 or array[0].size != SIDE * SIDE:
+        raise ValueError(f"spikes must have shape [T, 784] or [T, 1, 28, 28], got {array.shape}")
+    return array.reshape(array.shape[0], -1)

@@ -1,11 +1,13 @@
-"""Poisson rate coding: shapes, statistics, reproducibility."""
+"""The spike codes: rate (Poisson) shapes, statistics, reproducibility; latency and delta exactly."""
+import doctest
 import math
 
 import pytest
 import torch
 
-from snn_helpers import SNN, poisson_encode
-from snn_helpers.encoding import encode_lit
+from snn_helpers import SNN, delta_encode, latency_encode, poisson_encode
+from snn_helpers import encoding
+from snn_helpers.encoding import CODE_NAMES, encode, encode_lit
 
 
 def test_shape_and_values_are_binary_floats():
@@ -69,6 +71,77 @@ def test_encode_lit_of_an_all_black_batch_has_no_pixels_and_the_network_still_ru
     assert SNN(sizes=(784, 8, 10))(spikes, pixels).shape == (4, 3, 10)
 
 
+def test_latency_fires_each_lit_pixel_once_brighter_earlier_and_black_never():
+    images = torch.arange(256.0).div(255).reshape(2, 1, 8, 16)  # every MNIST intensity k / 255
+    spikes = latency_encode(images, 10)
+    assert spikes.shape == (10, 2, 1, 8, 16) and spikes.dtype == images.dtype
+    counts = spikes.sum(0)
+    assert torch.equal(counts, (images > 0).to(images.dtype))    # lit pixels once, black never
+    step = spikes.argmax(0)[images > 0].float()
+    assert step.max() == 9 and step.min() == 0                      # faintest at the last step, white at 0
+    assert torch.equal(step, torch.round((1 - images[images > 0]) * 9))
+    order = images[images > 0].argsort()
+    assert torch.all(step[order].diff() <= 0)                       # brighter never fires later
+
+
+def test_latency_with_one_step_fires_every_lit_pixel_at_step_0():
+    images = torch.tensor([[0.0, 0.01, 0.5, 1.0]])
+    assert torch.equal(latency_encode(images, 1), torch.tensor([[[0.0, 1.0, 1.0, 1.0]]]))
+
+
+def test_delta_fires_on_off_at_the_edges_of_a_moving_square_with_period_3():
+    image = torch.zeros(1, 6, 6)
+    image[0, 2:4, 2:4] = 1.0                                        # a 2 x 2 white square
+    spikes = delta_encode(image, 7)
+    assert spikes.shape == (7, 1, 6, 6)
+    assert set(spikes.unique().tolist()) == {-1.0, 0.0, 1.0}
+    assert torch.equal(spikes[3:6], spikes[0:3]) and torch.equal(spikes[6], spikes[0])
+    right = torch.zeros(6, 6)                                        # step 0: the square moves right
+    right[2:4, 4], right[2:4, 2] = 1.0, -1.0                         # ON at its new column, OFF at its old
+    assert torch.equal(spikes[0, 0], right)
+    up = torch.zeros(6, 6)                                           # step 2: from one down back up
+    up[2, 2:4], up[4, 2:4] = 1.0, -1.0
+    assert torch.equal(spikes[2, 0], up)
+    assert spikes.sum(0).abs().max() <= 1                            # each full loop returns: ON and OFF cancel
+
+
+def test_delta_threshold_decides_which_changes_fire():
+    image = torch.zeros(1, 4, 4)
+    image[0, :, 1] = 0.3                                             # a faint bar
+    assert delta_encode(image, 3, threshold=0.29).abs().sum() > 0
+    assert delta_encode(image, 3, threshold=0.3).abs().sum() == 0    # a change must exceed the threshold
+    assert delta_encode(torch.full((1, 4, 4), 0.7), 3)[:, 0, 1:, 1:].abs().sum() == 0  # flat: no change inside
+
+
+def test_encode_dispatches_to_the_three_codes():
+    images = torch.rand(2, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+    assert CODE_NAMES == ("rate", "latency", "delta")
+    assert torch.equal(encode(images, 4, "rate", torch.Generator().manual_seed(1)),
+                       poisson_encode(images, 4, torch.Generator().manual_seed(1)))
+    assert torch.equal(encode(images, 4, "latency"), latency_encode(images, 4))
+    assert torch.equal(encode(images, 4, "delta"), delta_encode(images, 4))
+    with pytest.raises(ValueError, match="code"):
+        encode(images, 4, "phase")
+
+
+def test_docstring_examples_hold():
+    assert doctest.testmod(encoding).failed == 0
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    ({"threshold": -0.1}, ValueError, "threshold"),
+    ({"threshold": 1.5}, ValueError, "threshold"),
+    ({"threshold": "0.1"}, TypeError, "threshold"),
+    ({"images": torch.rand(5)}, ValueError, "images"),
+    ({"images": torch.full((4, 4), 2.0)}, ValueError, "images"),
+    ({"num_steps": 0}, ValueError, "num_steps"),
+])
+def test_delta_rejects_bad_input_naming_the_argument(kwargs, error, name):
+    args = {"images": torch.rand(4, 4), "num_steps": 3, **kwargs}
+    with pytest.raises(error, match=name):
+        delta_encode(**args)
+
+
 @pytest.mark.parametrize("kwargs, error, name", [
     ({"num_steps": 0}, ValueError, "num_steps"),
     ({"num_steps": -3}, ValueError, "num_steps"),
@@ -78,8 +151,31 @@ def test_encode_lit_of_an_all_black_batch_has_no_pixels_and_the_network_still_ru
     ({"images": torch.tensor([[0.2, float("nan")]])}, ValueError, "images"),
     ({"images": torch.zeros(1, 4, dtype=torch.uint8)}, TypeError, "images"),
 ])
-@pytest.mark.parametrize("encode", [poisson_encode, encode_lit])
-def test_rejects_bad_input_naming_the_argument(kwargs, error, name, encode):
+@pytest.mark.parametrize("encoder", [poisson_encode, encode_lit, latency_encode, delta_encode])
+def test_rejects_bad_input_naming_the_argument(kwargs, error, name, encoder):
     args = {"images": torch.rand(1, 4), "num_steps": 3, **kwargs}
     with pytest.raises(error, match=name):
-        encode(**args)
+        encoder(**args)
+
+
+def test_the_three_codes_are_drawn_one_row_each_with_their_spike_counts():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from snn_helpers.plots import code_image, code_rows
+
+    image = torch.zeros(1, 28, 28)
+    image[0, 5:20, 12:15] = 1.0
+    codes = {code: encode(image, 6, code, torch.Generator().manual_seed(0)) for code in CODE_NAMES}
+    fig = code_rows(codes, "a bar")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert "rate code: 270 spikes in 6 steps" in titles      # 45 white pixels, every step
+    assert "latency code: 45 spikes in 6 steps" in titles    # 45 white pixels, once each
+    assert f"delta code: {int(codes['delta'].abs().sum())} spikes in 6 steps" in titles
+    assert "latency: per pixel" in titles
+    with pytest.raises(ValueError, match="code"):
+        code_image(codes["rate"], "phase")
+    with pytest.raises(ValueError, match="codes"):
+        code_rows({})
+    plt.close("all")

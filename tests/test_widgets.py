@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from snn_helpers import SNN  # noqa: E402
+from snn_helpers import SNN, delta_encode  # noqa: E402
 from snn_helpers.widgets import (RANGES, encoding_demo, inference_demo, lif_demo, lif_input,  # noqa: E402
                                  lif_response, slider_panel)
 
@@ -59,12 +59,42 @@ def test_encoding_demo_is_deterministic_per_seed_and_shows_rate_error(capsys):
     assert re.fullmatch(r"spikes: \d+ \| rate error: 0\.500", line)
 
 
-def test_encoding_demo_rejects_missing_digit_and_bad_steps():
+def test_encoding_demo_rate_error_averages_over_the_lit_pixels_only(capsys):
+    images = torch.zeros(1, 1, 28, 28)
+    images[0, 0, 10, 5:15] = 0.5                                    # 10 lit pixels, 774 black ones
+    result, line, _ = run(encoding_demo, capsys, num_steps=1, digit=0, images=images, labels=torch.tensor([0]))
+    assert result["rate_error"] == pytest.approx(0.5)               # over all 784 it would be 5 / 784
+    assert line.endswith("rate error: 0.500")
+
+
+@pytest.mark.parametrize("num_steps", RANGES["num_steps"])
+def test_encoding_demo_latency_fires_each_lit_pixel_once(capsys, num_steps):
+    images, labels = binary_digits()
+    result, line, figures = run(encoding_demo, capsys, num_steps=num_steps, digit=4, images=images,
+                                labels=labels, code="latency")
+    assert figures == 1
+    assert result["spikes"] == int(images[4].sum())                 # once, whatever num_steps
+    assert result["rate_error"] == pytest.approx(1 - 1 / num_steps)  # white pixels fire 1/T, not 1
+    assert line == f"spikes: {result['spikes']} | rate error: {result['rate_error']:.3f}"
+
+
+def test_encoding_demo_delta_counts_on_and_off_spikes(capsys):
+    images, labels = binary_digits()
+    result, _, figures = run(encoding_demo, capsys, num_steps=6, digit=7, images=images, labels=labels,
+                             code="delta", seed=5)
+    spikes = delta_encode(images[7], 6)
+    assert figures == 1
+    assert (spikes < 0).any() and result["spikes"] == int(spikes.abs().sum())
+
+
+def test_encoding_demo_rejects_missing_digit_bad_steps_and_unknown_code():
     images, labels = binary_digits()
     with pytest.raises(ValueError, match="digit"):
         encoding_demo(5, 3, images[:3], labels[:3])
     with pytest.raises(ValueError, match="num_steps"):
         encoding_demo(0, 1, images, labels)
+    with pytest.raises(ValueError, match="code"):
+        encoding_demo(5, 1, images, labels, code="poisson")
 
 
 @pytest.mark.parametrize("threshold", RANGES["threshold"])

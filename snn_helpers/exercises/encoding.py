@@ -1,0 +1,137 @@
+"""Checks for the exercises of notebook 01 (spike encoding).
+
+``check_rate_encoder(my_rate_encode)`` judges a rate encoder by statistics;
+``check_latency_encoder(my_latency_encode)`` compares a latency encoder with
+:func:`snn_helpers.latency_encode`, which it must match exactly.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..encoding import latency_encode
+from . import attempt, expect, passed
+
+__all__ = ["check_rate_encoder", "check_latency_encoder"]
+
+LEVELS = torch.linspace(0, 1, 21)  # the intensities the rate check feeds in
+COPIES = 40                        # pixels per intensity
+RATE_STEPS = 200                   # time steps of the rate check
+SDS = 5                            # tolerance in binomial standard deviations
+
+
+def check_rate_encoder(encode) -> None:
+    """Check ``encode(images, num_steps)`` as a rate encoder.
+
+    It must return float spikes ``[num_steps, *images.shape]`` of 0s and 1s;
+    black pixels never fire, white ones always; every pixel fires with
+    probability equal to its intensity (within 5 binomial standard deviations),
+    with a fresh draw for every step and every pixel.
+    """
+    images = LEVELS.repeat(COPIES, 1)  # [COPIES, levels]: every intensity COPIES times
+    with torch.random.fork_rng():      # reproducible verdicts, the notebook's random state untouched
+        torch.manual_seed(0)
+        spikes = attempt(encode, images.clone(), RATE_STEPS)
+    name = getattr(encode, "__name__", "your encoder")
+    _check_spike_tensor(spikes, images, RATE_STEPS, name)
+
+    black, white = spikes[:, :, 0], spikes[:, :, -1]
+    expect(black.sum() == 0, f"black pixels (intensity 0) fired {int(black.sum())} times in {RATE_STEPS} steps; "
+                             f"they must never fire")
+    expect(white.sum() == white.numel(), f"white pixels (intensity 1) fired only {white.mean().item():.2f} of the "
+                                         f"time; they must fire at every step")
+
+    inner = (LEVELS > 0.2) & (LEVELS < 0.8)
+    middle = spikes[:, :, inner]                                    # [T, COPIES, k]: intensities 0.25 ... 0.75
+    frozen = (middle == middle[:1]).all(0).float().mean().item()    # trains that never change
+    expect(frozen < 0.5, f"the steps are not independent: {frozen:.0%} of the pixels of intensity between 0.2 and "
+                         f"0.8 do the same thing (fire, or stay silent) in all {RATE_STEPS} steps; with a fresh "
+                         f"random draw at every step that practically never happens. Draw new random numbers for "
+                         f"every step (put the time dimension in the shape you pass to torch.rand)")
+    lockstep = (middle == middle[:, :1]).all(1).float().mean().item()  # steps where equal pixels all agree
+    expect(lockstep < 0.5, f"the pixels are not independent: at {lockstep:.0%} of the steps all {COPIES} pixels of "
+                           f"the same intensity (between 0.2 and 0.8) fire together or stay silent together; draw "
+                           f"one random number per pixel and step (shape [num_steps, *images.shape])")
+    q = middle.mean(dim=(0, 1))                                     # the rate it fires at, per intensity
+    expected = (q ** 2 + (1 - q) ** 2).mean().item()                # P(two independent draws agree)
+    spread = max(SDS * math.sqrt(0.25 / middle[1:].numel()), 0.02)
+    together = (middle[:, 1:] == middle[:, :1]).float().mean().item()
+    expect(abs(together - expected) <= spread,
+           f"the pixels are not independent: at a given step, pixels of the same intensity between 0.2 and 0.8 "
+           f"agree {together:.0%} of the time, but with one draw per pixel they would agree about {expected:.0%} of "
+           f"the time; draw one random number per pixel and step (shape [num_steps, *images.shape])")
+    repeats = (middle[1:] == middle[:-1]).float().mean().item()
+    expect(abs(repeats - expected) <= spread,
+           f"the steps are not independent: a pixel of intensity between 0.2 and 0.8 repeats its previous step "
+           f"{repeats:.0%} of the time, but with a fresh random draw at every step it would repeat about "
+           f"{expected:.0%} of the time; draw new random numbers for every step (put the time dimension in the "
+           f"shape you pass to torch.rand)")
+    trials = RATE_STEPS * COPIES
+    rate = spikes.mean(dim=(0, 1))                                  # [levels]
+    tolerance = SDS * torch.sqrt(LEVELS * (1 - LEVELS) / trials) + 1e-6
+    off = (rate - LEVELS).abs() - tolerance
+    worst = int(off.argmax())
+    expect(off[worst] <= 0, f"your encoder fires {rate[worst].item():.3f} of the time for a pixel of intensity "
+                            f"{LEVELS[worst].item():.2f}; it should be within ±{tolerance[worst].item():.3f} of "
+                            f"{LEVELS[worst].item():.2f} (fire when a uniform random number is below the intensity)")
+
+    passed(f"{name} fires at the rate of each pixel's intensity (worst of {len(LEVELS)} levels off by "
+           f"{(rate - LEVELS).abs().max().item():.3f}), never for black, always for white, with fresh draws "
+           f"for every step and pixel")
+
+
+def check_latency_encoder(encode) -> None:
+    """Check ``encode(images, num_steps)`` against :func:`snn_helpers.latency_encode`.
+
+    Every lit pixel (intensity ``x > 0``) must fire exactly once, at step
+    ``round((1 - x) * (num_steps - 1))``; black pixels never fire.
+    """
+    images = torch.arange(256.0).div(255).reshape(16, 16)  # every MNIST intensity k / 255
+    name = getattr(encode, "__name__", "your encoder")
+    for num_steps in (10, 25, 1):
+        spikes = attempt(encode, images.clone(), num_steps)
+        _check_spike_tensor(spikes, images, num_steps, name)
+        counts = spikes.sum(0)
+        black = images == 0
+        expect(counts[black].sum() == 0, f"with {num_steps} steps the black pixel (intensity 0) fired "
+                                         f"{int(counts[black].sum())} time(s); black pixels must never fire")
+        several = counts > 1
+        if several.any():
+            expect(False, f"with {num_steps} steps a pixel of intensity {images[several][0].item():.3f} fired "
+                          f"{int(counts[several][0])} times; in a latency code every pixel fires at most once")
+        silent = (counts == 0) & ~black
+        if silent.any():
+            expect(False, f"with {num_steps} steps {int(silent.sum())} lit pixels never fired, e.g. intensity "
+                          f"{images[silent][0].item():.3f}; every pixel with intensity > 0 must fire once")
+        fired = spikes.argmax(0)                    # the step of each pixel's spike
+        wanted = latency_encode(images, num_steps).argmax(0)
+        wrong = (fired != wanted) & ~black
+        if wrong.any():
+            lit = ~black
+            trend = torch.corrcoef(torch.stack([images[lit], fired[lit].float()]))[0, 1].item()
+            late = "bright pixels fire late, but they must fire early; " if trend > 0.5 else ""
+            pixel = tuple(wrong.nonzero()[0].tolist())
+            x = images[pixel].item()
+            expect(False, f"with {num_steps} steps {int(wrong.sum())} of {int(lit.sum())} lit pixels fire at the "
+                          f"wrong step: {late}a pixel of intensity {x:.3f} should fire at step {int(wanted[pixel])} "
+                          f"(round((1 - {x:.3f}) × {num_steps - 1}) = round({(1 - x) * (num_steps - 1):.2f})) but "
+                          f"yours fires at step {int(fired[pixel])}"
+                          + ("" if late else "; round with torch.round, not int() or floor"))
+    passed(f"{name} matches snn_helpers.latency_encode: every lit pixel fires once, brighter ones earlier, "
+           f"black ones never")
+
+
+def _check_spike_tensor(spikes, images: torch.Tensor, num_steps: int, name: str) -> None:
+    """Type, shape, dtype and 0/1 values, each with a message saying what came back."""
+    expect(isinstance(spikes, torch.Tensor), f"{name} should return a torch.Tensor, got {type(spikes).__name__}")
+    shape = (num_steps, *images.shape)
+    expect(tuple(spikes.shape) == shape, f"{name} returned shape {list(spikes.shape)} for images of shape "
+                                         f"{list(images.shape)} and num_steps={num_steps}; expected "
+                                         f"{list(shape)} = [num_steps, *images.shape]")
+    expect(spikes.is_floating_point(), f"{name} returned dtype {spikes.dtype}; return float spikes "
+                                       f"(e.g. `.float()` on a comparison)")
+    odd = spikes[(spikes != 0) & (spikes != 1)]
+    if odd.numel():
+        expect(False, f"{name} returned {odd.numel()} values that are neither 0 nor 1, e.g. {odd[0].item():.3f}; "
+                      f"spikes are 0 or 1")

@@ -1,0 +1,165 @@
+"""The checks of notebook 01's exercises: the notebook's solutions pass, plausible wrong answers fail
+with a message that says what is wrong."""
+import nbformat
+import pytest
+import torch
+
+from snn_helpers.exercises import ExerciseError
+from snn_helpers.exercises.encoding import check_latency_encoder, check_rate_encoder
+from snn_helpers.paths import PROJECT_ROOT
+
+NOTEBOOK = PROJECT_ROOT / "notebooks" / "01_spike_encoding.ipynb"
+
+
+def solution(grade_id: str):
+    """The function defined by the notebook's solution cell ``grade_id``."""
+    cells = [cell for cell in nbformat.read(NOTEBOOK, as_version=4).cells
+             if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    assert len(cells) == 1, f"no single solution cell {grade_id!r} in {NOTEBOOK.name}"
+    namespace = {"torch": torch}
+    exec(cells[0].source, namespace)
+    functions = [value for name, value in namespace.items() if callable(value) and name.startswith("my_")]
+    assert len(functions) == 1
+    return functions[0]
+
+
+def steps_like(images, num_steps):
+    """Step numbers ``[num_steps, 1, ..., 1]`` that broadcast against ``images``."""
+    return torch.arange(num_steps).reshape(-1, *[1] * images.dim())
+
+
+# Wrong rate encoders, each a mistake a student could make.
+def returns_the_image(images, num_steps):
+    return images
+
+
+def fires_with_one_minus_x(images, num_steps):
+    return (torch.rand(num_steps, *images.shape) < 1 - images).float()
+
+
+def fires_with_x_squared(images, num_steps):
+    return (torch.rand(num_steps, *images.shape) < images ** 2).float()
+
+
+def one_draw_for_all_steps(images, num_steps):
+    return (torch.rand(images.shape) < images).float().expand(num_steps, *images.shape).clone()
+
+
+def one_draw_per_step_for_all_pixels(images, num_steps):
+    return (torch.rand(num_steps, *[1] * images.dim()) < images).float()
+
+
+def new_draw_every_other_step(images, num_steps):
+    draws = torch.rand((num_steps + 1) // 2, *images.shape).repeat_interleave(2, dim=0)[:num_steps]
+    return (draws < images).float()
+
+
+def returns_booleans(images, num_steps):
+    return torch.rand(num_steps, *images.shape) < images
+
+
+def returns_probabilities(images, num_steps):
+    return images.expand(num_steps, *images.shape) * 1.0
+
+
+@pytest.mark.parametrize("encoder, message", [
+    (returns_the_image, r"shape \[40, 21\].*expected \[200, 40, 21\]"),
+    (fires_with_one_minus_x, r"black pixels \(intensity 0\) fired \d+ times"),
+    (fires_with_x_squared, r"fires 0\.\d+ of the time for a pixel of intensity 0\.\d+; it should be within"),
+    (one_draw_for_all_steps, r"the steps are not independent: 100% of the pixels"),
+    (one_draw_per_step_for_all_pixels, r"the pixels are not independent"),
+    (new_draw_every_other_step, r"the steps are not independent: a pixel .* repeats its previous step"),
+    (returns_booleans, r"dtype torch.bool.*float"),
+    (returns_probabilities, r"neither 0 nor 1"),
+])
+def test_wrong_rate_encoders_fail_saying_what_is_wrong(encoder, message):
+    with pytest.raises(ExerciseError, match=message):
+        check_rate_encoder(encoder)
+
+
+def test_the_notebooks_rate_encoder_passes(capsys):
+    check_rate_encoder(solution("ex01_1_rate_encoder"))
+    assert capsys.readouterr().out.startswith("✓ my_rate_encode fires at the rate")
+
+
+def loop_over_steps(images, num_steps):
+    return torch.stack([(torch.rand(images.shape) < images).float() for _ in range(num_steps)])
+
+
+def bernoulli(images, num_steps):
+    return torch.bernoulli(images.expand(num_steps, *images.shape))
+
+
+@pytest.mark.parametrize("encoder", [loop_over_steps, bernoulli])
+def test_other_correct_rate_encoders_pass(encoder):
+    check_rate_encoder(encoder)
+
+
+def test_the_rate_check_leaves_the_global_random_state_alone():
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    check_rate_encoder(solution("ex01_1_rate_encoder"))
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_stub_is_reported_as_not_written_yet():
+    def my_rate_encode(images, num_steps):
+        raise NotImplementedError()
+    with pytest.raises(ExerciseError, match="not written yet"):
+        check_rate_encoder(my_rate_encode)
+
+
+# Wrong latency encoders.
+def bright_fires_late(images, num_steps):
+    return ((steps_like(images, num_steps) == torch.round(images * (num_steps - 1))) & (images > 0)).float()
+
+
+def floors_instead_of_rounding(images, num_steps):
+    first = ((1 - images) * (num_steps - 1)).floor()
+    return ((steps_like(images, num_steps) == first) & (images > 0)).float()
+
+
+def black_fires_at_the_last_step(images, num_steps):
+    return (steps_like(images, num_steps) == torch.round((1 - images) * (num_steps - 1))).float()
+
+
+def fires_from_its_step_on(images, num_steps):
+    first = torch.round((1 - images) * (num_steps - 1))
+    return ((steps_like(images, num_steps) >= first) & (images > 0)).float()
+
+
+def divides_by_num_steps(images, num_steps):  # t = round((1 - x) * T) can fall off the end
+    first = torch.round((1 - images) * num_steps)
+    return ((steps_like(images, num_steps) == first) & (images > 0)).float()
+
+
+def time_first_in_the_wrong_place(images, num_steps):
+    spikes = ((steps_like(images, num_steps) == torch.round((1 - images) * (num_steps - 1))) & (images > 0))
+    return spikes.float().movedim(0, -1)
+
+
+@pytest.mark.parametrize("encoder, message", [
+    (bright_fires_late, r"bright pixels fire late, but they must fire early"),
+    (floors_instead_of_rounding, r"fire at the wrong step: a pixel of intensity .* should fire at step \d+ .*"
+                                 r"round with torch.round"),
+    (black_fires_at_the_last_step, r"black pixel \(intensity 0\) fired 1 time"),
+    (fires_from_its_step_on, r"fired \d+ times; in a latency code every pixel fires at most once"),
+    (divides_by_num_steps, r"lit pixels never fired"),
+    (time_first_in_the_wrong_place, r"expected \[10, 16, 16\] = \[num_steps, \*images.shape\]"),
+])
+def test_wrong_latency_encoders_fail_saying_what_is_wrong(encoder, message):
+    with pytest.raises(ExerciseError, match=message):
+        check_latency_encoder(encoder)
+
+
+def test_the_notebooks_latency_encoder_passes(capsys):
+    check_latency_encoder(solution("ex01_2_latency_encoder"))
+    assert capsys.readouterr().out.startswith("✓ my_latency_encode matches snn_helpers.latency_encode")
+
+
+def test_an_error_inside_the_students_code_is_named():
+    def my_latency_encode(images, num_steps):
+        return images.reshape(num_steps, -1, 7)
+    with pytest.raises(ExerciseError, match="`my_latency_encode` raised RuntimeError"):
+        check_latency_encoder(my_latency_encode)
