@@ -158,7 +158,7 @@ def lif_trace(currents, potentials, spikes, threshold: float, reset: str, title:
     fig, ax = _axes(ax, (10, 3.2))
     ax.bar(steps, currents, width=0.8, color="0.8", label="input current I[t]")
     ax.plot(np.repeat(steps, 2), np.column_stack([potentials, after]).ravel(), color="C0",
-            lw=1.5, label=f"membrane: U[t], then M[t] after a spike (reset: {reset})")
+            lw=1.5, label=f"membrane: U[t] → M[t] (reset: {reset})")
     ax.plot(steps, potentials, "o", color="C0", ms=3, label="U[t]: potential before reset")
     ax.axhline(threshold, color="C3", ls="--", lw=1, label=f"threshold θ = {threshold:g}")
     fired = steps[spikes > 0]
