@@ -21,7 +21,7 @@ from matplotlib.ticker import MaxNLocator
 from ._checks import check_choice, check_float, check_int, check_tensor
 from .atomic import atomic_path
 from .encoding import CODE_NAMES
-from .neurons import SURROGATES
+from .neurons import RESETS, SURROGATES
 
 SIDE = 28  # MNIST images are SIDE x SIDE pixels
 
@@ -138,11 +138,14 @@ def rate_vs_intensity(intensity, rate, num_steps: int, bins: int = 20):
     return fig
 
 
-def lif_trace(currents, potentials, spikes, threshold: float, title: str = "LIF neuron", ax=None):
-    """Membrane potential of one neuron over time, with input, threshold and spikes.
+def lif_trace(currents, potentials, spikes, threshold: float, reset: str, title: str = "LIF neuron", ax=None):
+    """Membrane of one neuron over time, with input, threshold and spikes.
 
-    currents, potentials (before reset), spikes: ``[T]``. After a spike the
-    line drops to the reset value, so leak, threshold and reset are all visible.
+    currents, potentials ``U[t]`` (before reset), spikes: ``[T]``; ``threshold`` and
+    ``reset`` (``"zero"`` or ``"subtract"``) are the neuron's, as in
+    :class:`~snn_helpers.neurons.LIF`. Dots mark ``U[t]``; at a spike the line drops
+    to the membrane after the reset, ``M[t] = 0`` or ``M[t] = U[t] - threshold``, and
+    climbs from there, so leak, threshold and reset are all visible.
     """
     currents = _numpy("currents", currents, 1)
     potentials = _numpy("potentials", potentials, 1)
@@ -151,12 +154,14 @@ def lif_trace(currents, potentials, spikes, threshold: float, title: str = "LIF 
         raise ValueError(f"currents, potentials and spikes must have the same shape [T], got "
                          f"{currents.shape}, {potentials.shape}, {spikes.shape}")
     threshold = check_float("threshold", threshold, 0.0, low_open=True)
+    check_choice("reset", reset, RESETS)
     steps = np.arange(len(potentials))
-    after = potentials * (1 - spikes)  # the membrane after reset to zero
+    after = potentials * (1 - spikes) if reset == "zero" else potentials - threshold * spikes  # M[t]
     fig, ax = _axes(ax, (10, 3.2))
     ax.bar(steps, currents, width=0.8, color="0.8", label="input current I[t]")
     ax.plot(np.repeat(steps, 2), np.column_stack([potentials, after]).ravel(), color="C0",
-            lw=1.5, label="membrane U[t]")
+            lw=1.5, label=f"membrane: U[t] → M[t] (reset: {reset})")
+    ax.plot(steps, potentials, "o", color="C0", ms=3, label="U[t]: potential before reset")
     ax.axhline(threshold, color="C3", ls="--", lw=1, label=f"threshold θ = {threshold:g}")
     fired = steps[spikes > 0]
     top = max(threshold, float(potentials.max(initial=0))) * 1.12

@@ -31,7 +31,7 @@ from IPython.display import display
 
 from ._checks import check_choice, check_float, check_int, check_module, check_tensor
 from .encoding import CODE_NAMES, encode, poisson_encode
-from .neurons import LIF
+from .neurons import LIF, RESETS
 from .plots import code_rows, lif_trace, spike_count_bars
 
 RANGES = {
@@ -99,31 +99,33 @@ def lif_input(kind: str, num_steps: int, current: float, seed: int = 0) -> torch
     return arrivals.float() * (2 * current)
 
 
-def lif_response(currents: torch.Tensor, beta: float, threshold: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run one ``snn_helpers.LIF`` neuron (reset to zero) over ``currents [T]``.
+def lif_response(currents: torch.Tensor, beta: float, threshold: float,
+                 reset: str = "zero") -> tuple[torch.Tensor, torch.Tensor]:
+    """Run one ``snn_helpers.LIF`` neuron over ``currents [T]``; ``reset``: ``"zero"`` or ``"subtract"``.
 
     Returns (spikes ``[T]``, membrane potential before reset ``[T]``).
     """
     check_tensor("currents", currents, ndim=1)
-    spikes, potentials = LIF(beta=beta, threshold=threshold).run(currents.reshape(-1, 1, 1))
+    spikes, potentials = LIF(beta=beta, threshold=threshold, reset=reset).run(currents.reshape(-1, 1, 1))
     return spikes.flatten().detach(), potentials.flatten().detach()
 
 
 def lif_demo(beta: float, threshold: float, input_kind: str = "constant", current: float = 0.3,
-             num_steps: int = 60, seed: int = 0) -> dict:
-    """Draw one LIF neuron's membrane trace and spikes for the given leak and threshold.
+             num_steps: int = 60, seed: int = 0, reset: str = "zero") -> dict:
+    """Draw one LIF neuron's membrane trace and spikes for the given leak, threshold and reset.
 
     Returns ``{"spikes": number of spikes, "first_spike": step of the first spike or None}``.
     """
     beta = check_float("beta", beta, 0.0, 1.0)
     threshold = check_float("threshold", threshold, 0.0, low_open=True)
     check_choice("input_kind", input_kind, INPUT_KINDS)
+    check_choice("reset", reset, RESETS)
     currents = lif_input(input_kind, num_steps, current, seed)
-    spikes, potentials = lif_response(currents, beta, threshold)
+    spikes, potentials = lif_response(currents, beta, threshold, reset)
     fired = spikes.nonzero().flatten()
     result = {"spikes": len(fired), "first_spike": int(fired[0]) if len(fired) else None}
-    lif_trace(currents, potentials, spikes, threshold,
-              f"{input_kind} input, β = {beta:.2f}, θ = {threshold:.2f}")
+    lif_trace(currents, potentials, spikes, threshold, reset,
+              f"{input_kind} input, β = {beta:.2f}, θ = {threshold:.2f}, reset {reset}")
     first = "none" if result["first_spike"] is None else result["first_spike"]
     print(f"spikes: {result['spikes']} | first spike at step: {first}")
     return result

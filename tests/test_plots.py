@@ -56,19 +56,41 @@ def test_rate_vs_intensity_puts_exact_rates_on_the_diagonal():
     assert np.allclose(x, y)
 
 
-def test_lif_trace_drops_to_zero_at_each_spike():
+def membrane_line(fig):
+    """The (x, y) of lif_trace's membrane line: U[t] then M[t] at each step."""
+    return next(line for line in fig.axes[0].lines if line.get_label().startswith("membrane")).get_data()
+
+
+def test_lif_trace_drops_to_zero_at_each_spike_for_a_reset_to_zero():
     currents = torch.full((5,), 0.6)
     potentials = torch.tensor([0.6, 1.2, 0.6, 1.2, 0.6])
     fired = torch.tensor([0.0, 1.0, 0.0, 1.0, 0.0])
-    fig = plots.lif_trace(currents, potentials, fired, threshold=1.0)
-    membrane = next(line for line in fig.axes[0].lines if line.get_label() == "membrane U[t]")
-    x, y = membrane.get_data()
+    fig = plots.lif_trace(currents, potentials, fired, threshold=1.0, reset="zero")
+    x, y = membrane_line(fig)
     assert list(x) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert np.allclose(y, [0.6, 0.6, 1.2, 0.0, 0.6, 0.6, 1.2, 0.0, 0.6, 0.6])
+    dots = next(line for line in fig.axes[0].lines if line.get_label().startswith("U[t]"))
+    assert np.allclose(dots.get_ydata(), potentials.numpy())
     with pytest.raises(ValueError, match="same shape"):
-        plots.lif_trace(currents, potentials[:4], fired, threshold=1.0)
+        plots.lif_trace(currents, potentials[:4], fired, threshold=1.0, reset="zero")
     with pytest.raises(ValueError, match="threshold"):
-        plots.lif_trace(currents, potentials, fired, threshold=0.0)
+        plots.lif_trace(currents, potentials, fired, threshold=0.0, reset="zero")
+    with pytest.raises(ValueError, match="reset"):
+        plots.lif_trace(currents, potentials, fired, threshold=1.0, reset="hard")
+
+
+def test_lif_trace_of_a_subtracting_neuron_keeps_the_surplus():
+    """A subtracting neuron drops by θ, never to a false zero; the trace draws what LIF computed."""
+    from snn_helpers.widgets import lif_response
+
+    currents = torch.full((6,), 0.7)
+    fired, potentials = lif_response(currents, beta=1.0, threshold=1.0, reset="subtract")
+    assert fired.tolist() == [0, 1, 1, 0, 1, 1]  # U: 0.7, 1.4 -> 0.4, 1.1 -> 0.1, 0.8, 1.5 -> 0.5, 1.2
+    x, y = membrane_line(plots.lif_trace(currents, potentials, fired, threshold=1.0, reset="subtract"))
+    after = y[1::2]
+    assert np.allclose(after, (potentials - fired).numpy())
+    assert (after[fired.numpy() > 0] > 0).all()
+    assert np.allclose(y[0::2], potentials.numpy())
 
 
 @pytest.mark.parametrize("surrogate", sorted(SURROGATES))

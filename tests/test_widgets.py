@@ -143,9 +143,30 @@ def test_lif_response_resets_to_zero_after_each_spike():
     assert potentials.tolist() == pytest.approx([0.6, 1.2, 0.6, 1.2])
 
 
+def test_lif_response_subtracts_the_threshold_after_each_spike():
+    spikes, potentials = lif_response(torch.tensor([0.75, 0.75, 0.75, 0.75]), beta=0.5, threshold=1.0,
+                                      reset="subtract")
+    assert spikes.tolist() == [0, 1, 0, 1]
+    assert potentials.tolist() == [0.75, 1.125, 0.8125, 1.15625]  # 0.5 * (1.125 - 1) + 0.75, ...
+
+
+def test_lif_demo_reset_by_subtraction_keeps_the_surplus(capsys):
+    # perfect integrator, I = 3/8 (exact in binary): subtracting fires floor(T * I / θ) times,
+    # resetting to zero throws the surplus away and fires every ceil(θ / I) = 3 steps
+    steps, current = 60, 0.375
+    zero, _, _ = run(lif_demo, capsys, beta=1.0, threshold=1.0, current=current, num_steps=steps)
+    kept, line, figures = run(lif_demo, capsys, beta=1.0, threshold=1.0, current=current, num_steps=steps,
+                              reset="subtract")
+    assert figures == 1
+    assert zero == {"spikes": steps // 3, "first_spike": 2}
+    assert kept == {"spikes": math.floor(steps * current), "first_spike": 2}
+    assert line == f"spikes: {math.floor(steps * current)} | first spike at step: 2"
+
+
 @pytest.mark.parametrize("kwargs, name", [({"beta": 1.5}, "beta"), ({"beta": -0.1}, "beta"),
                                           ({"threshold": 0.0}, "threshold"),
-                                          ({"input_kind": "square"}, "input_kind")])
+                                          ({"input_kind": "square"}, "input_kind"),
+                                          ({"reset": "hard"}, "reset")])
 def test_lif_demo_rejects_bad_values_by_name(kwargs, name):
     with pytest.raises(ValueError, match=name):
         lif_demo(**{"beta": 0.9, "threshold": 1.0, **kwargs})
