@@ -1,4 +1,4 @@
-"""Execute the numbered notebooks in order, the way the main job (``make run``) does.
+"""Execute the notebooks in order, the way the main job (``make run``) does.
 
 Each notebook runs in a fresh kernel whose working folder is the notebook's
 own folder. The executed copy (with outputs) is written atomically to
@@ -36,11 +36,11 @@ def shown(path) -> Path:
 
 
 def notebook_paths(folder=NOTEBOOK_DIR) -> list[Path]:
-    """The numbered notebooks ``NN_name.ipynb`` in ``folder``, in order."""
-    paths = sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
-    if not paths:
+    """The numbered notebooks ``NN_name.ipynb`` in ``folder`` in order, then the appendices ``AN_name.ipynb``."""
+    numbered = sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+    if not numbered:
         raise FileNotFoundError(f"no numbered notebooks (NN_name.ipynb) in {folder}")
-    return paths
+    return numbered + sorted(Path(folder).glob("A[0-9]_*.ipynb"))
 
 
 def execute_notebook(path, out_dir, quick: bool = False, timeout: int = 3600) -> Path:
@@ -68,7 +68,7 @@ def execute_notebook(path, out_dir, quick: bool = False, timeout: int = 3600) ->
 
 
 def run_notebooks(folder=NOTEBOOK_DIR, out_dir=None, quick: bool = False) -> list[tuple[Path, float]]:
-    """Execute every numbered notebook in ``folder`` in order; print and return ``(copy, seconds)`` each."""
+    """Execute every notebook of :func:`notebook_paths` in order; print and return ``(copy, seconds)`` each."""
     out_dir = executed_dir(quick) if out_dir is None else out_dir
     done = []
     for path in notebook_paths(folder):

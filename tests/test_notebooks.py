@@ -14,10 +14,11 @@ import nbformat
 import pytest
 
 import snn_helpers
-from snn_helpers import encoding, neurons, plots, results, training, widgets
+from snn_helpers import encoding, neurons, plots, results, runner, training, widgets
 from snn_helpers.paths import PROJECT_ROOT
 
-NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NUMBERED = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = NUMBERED + sorted((PROJECT_ROOT / "notebooks").glob("A[0-9]_*.ipynb"))  # then the appendices
 README_FIGURES = ["pixel_grid.png", "raster.png", "encoding.gif", "lif_trace.png", "surrogate.png",
                   "loss_curve.png", "spike_counts.gif", "confusion_matrix.png"]
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:work|root|home|Users|tmp|mnt)/|\b[A-Za-z]:\\\\")
@@ -37,8 +38,13 @@ def python_of(source: str) -> str:
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
 
+def test_the_runner_runs_every_notebook_in_order():
+    assert runner.notebook_paths() == NOTEBOOKS
+    assert "A1_how_training_is_fast.ipynb" in ids
+
+
 def test_notebooks_are_numbered_from_01_without_gaps():
-    numbers = [int(path.name[:2]) for path in NOTEBOOKS]
+    numbers = [int(path.name[:2]) for path in NUMBERED]
     assert numbers[:4] == [1, 2, 3, 4]
     assert numbers == list(range(1, len(numbers) + 1))
 

@@ -27,12 +27,16 @@ def results_folder(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_notebook_paths_are_the_numbered_ones_in_order(tmp_path):
-    for name in ("02_b.ipynb", "01_a.ipynb", "notes.ipynb", "10_c.ipynb"):
+def test_notebook_paths_are_the_numbered_ones_in_order_then_the_appendices(tmp_path):
+    for name in ("A2_e.ipynb", "02_b.ipynb", "A1_d.ipynb", "01_a.ipynb", "notes.ipynb", "10_c.ipynb", "Ab_x.ipynb"):
         (tmp_path / name).write_text("{}")
-    assert [p.name for p in runner.notebook_paths(tmp_path)] == ["01_a.ipynb", "02_b.ipynb", "10_c.ipynb"]
-    with pytest.raises(FileNotFoundError, match="numbered"):
-        runner.notebook_paths(tmp_path / "empty")
+    assert [p.name for p in runner.notebook_paths(tmp_path)] == [
+        "01_a.ipynb", "02_b.ipynb", "10_c.ipynb", "A1_d.ipynb", "A2_e.ipynb"]
+    (tmp_path / "appendix_only").mkdir()
+    (tmp_path / "appendix_only" / "A1_d.ipynb").write_text("{}")
+    for folder in (tmp_path / "empty", tmp_path / "appendix_only"):
+        with pytest.raises(FileNotFoundError, match="numbered"):
+            runner.notebook_paths(folder)
 
 
 @pytest.mark.slow
