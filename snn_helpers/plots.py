@@ -355,6 +355,47 @@ def encoding_animation(spikes, gif_path, fps: float = 5) -> list[Path]:
     return _save_animation(fig, update, len(array), [gif_path], fps)
 
 
+def top_classes(counts) -> list[int]:
+    """The classes that share the largest count in ``counts [C]``, lowest first.
+
+    One class: a clear winner. Several: a tie, which ``argmax`` settles by
+    naming the lowest of them.
+
+    >>> top_classes(torch.tensor([0, 4, 1, 4]))
+    [1, 3]
+    """
+    array = _numpy("counts", counts, 1)
+    if array.size == 0:
+        raise ValueError("counts must hold at least one class, got an empty array")
+    return [int(c) for c in np.flatnonzero(array == array.max())]
+
+
+def describe_leader(counts) -> str:
+    """Who leads in ``counts [C]``, in words: "leading class 3", "tied: 3, 9" or "no spikes yet"."""
+    leaders = top_classes(counts)
+    if not _numpy("counts", counts, 1).any():
+        return "no spikes yet"
+    if len(leaders) == 1:
+        return f"leading class {leaders[0]}"
+    return "tied: " + ", ".join(str(c) for c in leaders)
+
+
+def tie_note(counts) -> str:
+    """What ``argmax`` hides when classes share the top count of ``counts [C]``; ``""`` for a clear winner.
+
+    >>> tie_note(torch.tensor([0, 2, 0, 2]))
+    'tie of 1, 3: argmax takes the lowest'
+    >>> tie_note(torch.zeros(3))
+    'no output spike: all 3 classes tied at 0, argmax takes 0'
+    """
+    leaders = top_classes(counts)
+    if len(leaders) == 1:
+        return ""
+    if not _numpy("counts", counts, 1).any():
+        return f"no output spike: all {len(leaders)} classes tied at 0, argmax takes 0"
+    return f"tie of {', '.join(map(str, leaders))}: argmax takes the lowest"
+
+
 def spike_count_animation(spikes, label: int | None, gif_path, mp4_path=None, fps: float = 8) -> list[Path]:
     """Animated bar chart of cumulative output spike counts over time for one image.
 
@@ -376,8 +417,7 @@ def spike_count_animation(spikes, label: int | None, gif_path, mp4_path=None, fp
     def update(t):
         for bar, height in zip(bars, cumulative[t]):
             bar.set_height(height)
-        leader = f"leading class {int(cumulative[t].argmax())}" if cumulative[t].any() else "no spikes yet"
-        ax.set_title(f"step {t + 1}/{steps}: {leader}{truth}", fontsize=10)
+        ax.set_title(f"step {t + 1}/{steps}: {describe_leader(cumulative[t])}{truth}", fontsize=10)
         return bars
 
     update(0)

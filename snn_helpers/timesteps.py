@@ -12,25 +12,44 @@ import torch
 
 from ._checks import check_int, check_module, check_tensor
 from .encoding import poisson_encode
-from .plots import spike_count_bars
+from .plots import spike_count_bars, tie_note, top_classes
 from .training import _encode, get_device
 
 
 @torch.no_grad()
-def accuracy_by_steps(model, loader, max_steps: int = 50, *, generator: torch.Generator | None = None,
-                      device: torch.device | None = None) -> list[float]:
-    """Accuracy in [0, 1] with ``num_steps`` = 1, 2, ..., ``max_steps`` (entry ``t - 1`` for ``t`` steps)."""
+def decisions_by_steps(model, loader, max_steps: int = 50, *, generator: torch.Generator | None = None,
+                       device: torch.device | None = None) -> dict:
+    """How the read-out decides with ``num_steps`` = 1, 2, ..., ``max_steps`` (entry ``t - 1`` for ``t`` steps).
+
+    Returns a dict of lists, each a fraction of the images in [0, 1]:
+    ``accuracy`` (the most output spikes, ``argmax``, names the true label),
+    ``tied`` (two or more classes share the largest count, so ``argmax`` takes
+    the lowest of them), ``silent`` (no output spike at all: a tie of all
+    classes at zero, read as class 0), and ``firing``, the mean number of
+    output neurons that spiked at least once.
+    """
     max_steps = check_int("max_steps", max_steps, 1)
     device = device or get_device()
     model.to(device).eval()
-    correct, total = torch.zeros(max_steps), 0
+    sums = {key: torch.zeros(max_steps, dtype=torch.float64) for key in ("accuracy", "tied", "silent", "firing")}
+    total = 0
     for images, labels in loader:
-        running = model.running_scores(*_encode(images, max_steps, generator, device))  # [T, B, C]
-        correct += (running.argmax(2).cpu() == labels).sum(1).float()
+        running = model.running_scores(*_encode(images, max_steps, generator, device)).cpu()  # [T, B, C]
+        top = running.max(2, keepdim=True).values
+        sums["accuracy"] += (running.argmax(2) == labels).sum(1)
+        sums["tied"] += ((running == top).sum(2) > 1).sum(1)
+        sums["silent"] += (top.squeeze(2) == 0).sum(1)
+        sums["firing"] += (running > 0).sum((1, 2))
         total += len(labels)
     if total == 0:
         raise ValueError("loader must yield at least one batch")
-    return (correct / total).tolist()
+    return {key: (value / total).tolist() for key, value in sums.items()}
+
+
+def accuracy_by_steps(model, loader, max_steps: int = 50, *, generator: torch.Generator | None = None,
+                      device: torch.device | None = None) -> list[float]:
+    """Accuracy in [0, 1] with ``num_steps`` = 1, 2, ..., ``max_steps`` (entry ``t - 1`` for ``t`` steps)."""
+    return decisions_by_steps(model, loader, max_steps, generator=generator, device=device)["accuracy"]
 
 
 def plot_accuracy_by_steps(accuracies, train_steps: int, title: str = "Test accuracy against time steps"):
@@ -56,22 +75,35 @@ def steps_demo(num_steps: int, model, image: torch.Tensor, label: int, accuracie
 
     image: ``[1, 28, 28]``; ``accuracies`` from :func:`accuracy_by_steps`.
     Draws the digit's output spike counts, prints one line and returns
-    ``{"num_steps", "accuracy" (percent), "predicted", "spikes" (per layer, input first)}``.
+    ``{"num_steps", "accuracy" (percent), "predicted", "tied" (the classes sharing
+    the top count when there is a tie, else ``[]``), "spikes" (per layer, input first)}``.
+    The model is left as it was: it runs where its weights are, and its
+    train/eval mode is restored.
     """
     num_steps = check_int("num_steps", num_steps, 1, len(accuracies))
     check_tensor("image", image, last_dims=(1, 28, 28))
     label = check_int("label", label, 0, 9)
     check_module("model", model)
     seed = check_int("seed", seed, 0, 2**32 - 1)
-    model.cpu().eval()
+    device = next(model.parameters(), torch.empty(0)).device
     x = poisson_encode(image.reshape(1, 1, 28, 28), num_steps, torch.Generator().manual_seed(seed))
-    out, rec = model(x, record=True)
-    scores = out.sum(0)[0]
+    training = model.training
+    model.eval()
+    try:
+        out, rec = model(x.to(device), record=True)
+    finally:
+        model.train(training)
+    scores = out.sum(0)[0].cpu()
     counts = [int(x.sum()), *(int(s.sum()) for s in rec["spikes"])]
+    leaders = top_classes(scores)
     result = {"num_steps": num_steps, "accuracy": 100 * accuracies[num_steps - 1],
-              "predicted": int(scores.argmax()), "spikes": counts}
-    spike_count_bars(scores, label, f"{num_steps} steps: digit {label} -> predicted {result['predicted']}")
+              "predicted": int(scores.argmax()), "tied": leaders if len(leaders) > 1 else [],
+              "spikes": counts}
+    note = tie_note(scores)
+    predicted = f"{result['predicted']}" + (f" ({note})" if note else "")
+    spike_count_bars(scores, label, f"{num_steps} steps: digit {label} -> predicted {result['predicted']}"
+                     + (f"\n{note}" if note else ""))
     names = ["input", *(f"layer {i}" for i in range(1, len(counts)))]
-    print(f"steps: {num_steps} | accuracy: {result['accuracy']:.1f}% | predicted: {result['predicted']} "
+    print(f"steps: {num_steps} | accuracy: {result['accuracy']:.1f}% | predicted: {predicted} "
           f"(label {label}) | spikes: " + ", ".join(f"{n} {c}" for n, c in zip(names, counts)))
     return result

@@ -8,6 +8,7 @@ the function and compare with what the notebook shows. The printed lines:
     encoding_demo   ->  "spikes: 1234 | rate error: 0.081"
     lif_demo        ->  "spikes: 5 | first spike at step: 3"    ("none" if it never fires)
     inference_demo  ->  "accuracy: 91.2% | predicted: 7 | output spikes: 23"
+                        (on a tie: "predicted: 3 (tie of 3, 9: argmax takes the lowest)")
 
 ("rate error" is the mean |firing rate - intensity| over the lit pixels of the
 digit, those with intensity > 0, three decimals; "accuracy" has one decimal;
@@ -32,7 +33,7 @@ from IPython.display import display
 from ._checks import check_choice, check_float, check_int, check_module, check_tensor
 from .encoding import CODE_NAMES, encode, poisson_encode
 from .neurons import LIF, RESETS
-from .plots import code_rows, lif_trace, spike_count_bars
+from .plots import code_rows, lif_trace, spike_count_bars, tie_note, top_classes
 
 RANGES = {
     "num_steps": (1, 100),        # notebook 01: time steps of the spike encoding
@@ -137,21 +138,33 @@ def inference_demo(num_steps: int, model: torch.nn.Module, images: torch.Tensor,
     """Classify ``images [N, 1, 28, 28]`` with ``num_steps`` steps; draw the spike counts of image ``index``.
 
     Returns ``{"accuracy": percent correct over the N images, "predicted": class
-    of image ``index``, "output_spikes": its total output spike count}``.
+    of image ``index`` (``argmax``: the lowest of tied classes), "tied": the
+    classes sharing its largest count when there is a tie, else ``[]``,
+    "output_spikes": its total output spike count}``. The model is left as it
+    was (device and train/eval mode).
     """
     num_steps = check_int("num_steps", num_steps, 1)
     check_module("model", model)
     _check_dataset(images, labels)
     index = check_int("index", index, 0, len(images) - 1)
+    device = next(model.parameters(), torch.empty(0)).device
+    training = model.training
     model.eval()
-    counts = model(poisson_encode(images, num_steps, _generator(seed))).sum(0)  # [N, 10]
+    try:
+        counts = model(poisson_encode(images, num_steps, _generator(seed)).to(device)).sum(0).cpu()  # [N, 10]
+    finally:
+        model.train(training)
     preds = counts.argmax(1)
+    leaders = top_classes(counts[index])
     result = {"accuracy": 100 * (preds == labels).float().mean().item(),
-              "predicted": int(preds[index]), "output_spikes": int(counts[index].sum())}
+              "predicted": int(preds[index]), "tied": leaders if len(leaders) > 1 else [],
+              "output_spikes": int(counts[index].sum())}
+    note = tie_note(counts[index])
+    predicted = f"{result['predicted']}" + (f" ({note})" if note else "")
     spike_count_bars(counts[index], int(labels[index]),
                      f"{num_steps} steps: image {index} (label {int(labels[index])}) → "
-                     f"predicted {result['predicted']}")
-    print(f"accuracy: {result['accuracy']:.1f}% | predicted: {result['predicted']} | "
+                     f"predicted {result['predicted']}" + (f"\n{note}" if note else ""))
+    print(f"accuracy: {result['accuracy']:.1f}% | predicted: {predicted} | "
           f"output spikes: {result['output_spikes']}")
     return result
 

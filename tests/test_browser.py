@@ -23,6 +23,7 @@ from playwright.sync_api import sync_playwright
 from jupyter_browser import CHROMIUM_ARGS, answers, find_chromium, jupyter_lab, open_notebook
 from snn_helpers import SNN, BatchLoader, as_tensors, fit, load_mnist, mnist_loaders, set_seed
 from snn_helpers.paths import PROJECT_ROOT
+from snn_helpers.recipes import run_recipe
 from snn_helpers.results import load_trained_model, model_path
 from snn_helpers.timesteps import accuracy_by_steps, steps_demo
 from snn_helpers.widgets import encoding_demo, inference_demo, lif_demo
@@ -158,13 +159,14 @@ def test_inference_slider(page, lab, trained_model):
         assert number(after, "accuracy") < number(before, "accuracy")
 
 
-def test_time_steps_slider(page, lab, trained_model):
-    """Notebook 05: the accuracy for fewer time steps, read off the curve the notebook computed."""
+def test_time_steps_slider(page, lab):
+    """Notebook 05: the accuracy for fewer time steps, read off the curve of the SNN the notebook trains."""
+    snn = run_recipe("improved", 42, train_limit=2000, test_limit=500, epochs=1)["model"]  # as in quick mode
     images, labels = as_tensors(load_mnist(train=False), limit=500)  # the notebook's quick-mode test set
-    curve = accuracy_by_steps(trained_model, BatchLoader(images, labels, 128), 50,  # as the notebook does
+    curve = accuracy_by_steps(snn, BatchLoader(images, labels, 128), 50,  # as the notebook does
                               generator=torch.Generator().manual_seed(0))
     with open_notebook(page, lab, "05_snn_vs_ann.ipynb", SHOTS / "05") as notebook:
         notebook.run_all(timeout=300)
         before, after = move_and_check(notebook, "num_steps", 2, lambda: steps_demo(
-            2, trained_model, images[0], int(labels[0]), curve))
+            2, snn, images[0], int(labels[0]), curve))
         assert number(after, "accuracy") < number(before, "accuracy")

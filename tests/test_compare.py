@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from snn_helpers import SNN
-from snn_helpers.compare import (ANN, PJ_PER_AC, PJ_PER_MAC, ann_activity, ann_macs, energy_pj, evaluate_ann,
-                                 fit_ann, snn_activity, synaptic_ops)
+from snn_helpers.compare import (ANN, PJ_PER_AC, PJ_PER_MAC, ann_activity, ann_macs, conclusion_markdown, energy_pj,
+                                 evaluate_ann, fit_ann, snn_activity, synaptic_ops)
 
 
 def test_ann_has_the_snn_shape_and_its_macs_are_its_weights():
@@ -73,3 +73,56 @@ def test_ann_activity_counts_non_zero_inputs_of_every_weight_layer():
     # pixels: 4 of 8 non-zero; hidden: one unit of two is positive for the first three images, none for the last
     assert stats["active"] == [0.5, 3 / 8]
     assert stats["macs_skipping_zeros"] == [4 / 4 * 2, 3 / 4 * 3]
+
+
+def conclusion_results(**changes):
+    """A results dict for conclusion_markdown, with numbers unlike any of a real run."""
+    results = {
+        "ann_accuracy": 0.9711, "snn_accuracy": 0.9733, "ann_train_seconds": 12.5, "snn_train_seconds": 50.0,
+        "ann_test_seconds": 0.25, "snn_test_seconds": 1.5, "test_images": 1234, "ann_macs": 535_040,
+        "ann_sparse_macs": 100_001, "snn_acs": 600_123, "snn_macs": 7_780, "input_spikes": 987.6,
+        "energy": {"ANN": energy_pj(macs=535_040), "ANN, zeros skipped": energy_pj(macs=100_001),
+                   "SNN": energy_pj(macs=7_780, acs=600_123)},
+        "snn_hidden_rates": [0.104, 0.171], "ann_hidden_active": [0.333, 0.555], "num_steps": 4,
+        "accuracy_by_steps": [0.2, 0.965, 0.97, 0.9733, 0.974],
+    }
+    results.update(changes)
+    return results
+
+
+def test_conclusion_quotes_the_numbers_it_is_given():
+    text = conclusion_markdown(conclusion_results())
+    for quoted in ("97.33%", "97.11%", "4.0 times as long as the ANN to train (50.0 s against 12.5 s)",
+                   "6.0 times as long as the ANN to classify the 1,234 test images (1.50 s against 0.25 s)",
+                   "600,123 accumulates plus 7,780 membrane updates", "535,040 multiply-accumulates",
+                   "988 Poisson spikes", "over the 4 time steps", "100,001 multiply-accumulates",
+                   f"{energy_pj(macs=7_780, acs=600_123) / 1e6:.2f} µJ", "10%–17%", "33%–56%",
+                   "reaches 97.33% with 4; 2 steps already come within one point", "a single step gives 20.00%"):
+        assert quoted in text, quoted
+    assert "**Accuracy: a draw.**" in text and "one training run of each" in text  # 0.22 points: noise
+    assert "the SNN does more" in text and "the ANN wins" in text
+    assert "no more than the SNN, so in this estimate the saving comes from skipping zeros" in text
+    assert text.count("\n* ") == 5 and text.startswith("* ")
+
+
+def test_conclusion_verdicts_follow_the_numbers():
+    ahead = conclusion_markdown(conclusion_results(ann_accuracy=0.95))
+    assert "**Accuracy: the SNN is ahead.**" in ahead and "2.33 points" in ahead
+    behind = conclusion_markdown(conclusion_results(snn_accuracy=0.96), noise_points=1.0)
+    assert "**Accuracy: the ANN is ahead.**" in behind and "1.11 points, more than the 1 points" in behind
+    fewer = conclusion_markdown(conclusion_results(snn_acs=100_000, energy={
+        "ANN": 2.0e6, "ANN, zeros skipped": 1.0e6, "SNN": 0.5e6}))
+    assert "the SNN does fewer" in fewer and "more than the SNN, so here spiking saves energy" in fewer
+    assert "the number of operations" not in fewer.split("Where it can win")[0]
+    fast = conclusion_markdown(conclusion_results(snn_train_seconds=10.0, snn_test_seconds=0.1))
+    assert "Speed on this computer: mixed" in fast and "0.8 times as long as" in fast
+    assert "wall time" not in fast.split("**Where")[1]
+
+
+def test_conclusion_refuses_incomplete_results():
+    results = conclusion_results()
+    del results["energy"]
+    with pytest.raises(ValueError, match="energy"):
+        conclusion_markdown(results)
+    with pytest.raises(ValueError, match="num_steps"):
+        conclusion_markdown(conclusion_results(num_steps=9))

@@ -188,3 +188,36 @@ def test_animation_rejects_unknown_format(tmp_path):
     with pytest.raises(ValueError, match="suffix"):
         plots.encoding_animation(spikes((3, 28, 28)), tmp_path / "enc.avi")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("counts, leaders, words, note", [
+    ([0, 4, 1, 2], [1], "leading class 1", ""),
+    ([0, 4, 1, 4], [1, 3], "tied: 1, 3", "tie of 1, 3: argmax takes the lowest"),
+    ([0, 0, 0], [0, 1, 2], "no spikes yet", "no output spike: all 3 classes tied at 0, argmax takes 0"),
+])
+def test_ties_are_named_as_ties(counts, leaders, words, note):
+    counts = torch.tensor(counts, dtype=torch.float32)
+    assert plots.top_classes(counts) == leaders
+    assert leaders[0] == int(counts.argmax())  # the class argmax names is the first of them
+    assert plots.describe_leader(counts) == words
+    assert plots.tie_note(counts) == note
+
+
+def test_spike_count_animation_titles_show_ties(tmp_path, monkeypatch):
+    out = torch.zeros(4, 10)
+    out[1, 3] = out[1, 9] = 1  # step 2: classes 3 and 9 tied at one spike each
+    out[3, 9] = 1              # step 4: class 9 ahead
+    titles = []
+
+    def record_titles(fig, update, frames, targets, fps):
+        for t in range(frames):
+            update(t)
+            titles.append(fig.axes[0].get_title())
+        plt.close(fig)
+        return []
+
+    monkeypatch.setattr(plots, "_save_animation", record_titles)
+    plots.spike_count_animation(out, 9, tmp_path / "c.gif")
+    assert [title.split(" — ")[0] for title in titles] == [
+        "step 1/4: no spikes yet", "step 2/4: tied: 3, 9", "step 3/4: tied: 3, 9", "step 4/4: leading class 9"]
+    assert all(title.endswith("true label 9 (green)") for title in titles)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from snn_helpers import SNN, poisson_encode
-from snn_helpers.timesteps import accuracy_by_steps, plot_accuracy_by_steps, steps_demo
+from snn_helpers.timesteps import accuracy_by_steps, decisions_by_steps, plot_accuracy_by_steps, steps_demo
 
 matplotlib.use("Agg")
 
@@ -69,3 +69,54 @@ def test_steps_demo_prints_and_returns_the_same_numbers(capsys):
     assert f"input {result['spikes'][0]}" in line
     with pytest.raises(ValueError, match="num_steps"):
         steps_demo(5, model, image, 7, [0.1, 0.2, 0.3, 0.4])
+
+
+class FixedScores(torch.nn.Module):
+    """A stand-in whose running scores are given: ``running_scores`` ignores the input."""
+
+    def __init__(self, running):
+        super().__init__()
+        self.running = running
+
+    def running_scores(self, x, features=None):
+        return self.running
+
+
+def test_decisions_by_steps_counts_ties_and_silent_images():
+    running = torch.tensor([[[0., 0, 0], [0, 1, 1], [1, 0, 0]],    # step 1: silent, tie 1-2, class 0
+                            [[0., 1, 0], [0, 2, 1], [1, 1, 0]]])   # step 2: class 1, class 1, tie 0-1
+    labels = torch.tensor([1, 2, 0])
+    images = torch.zeros(3, 1, 28, 28)
+    result = decisions_by_steps(FixedScores(running), [(images, labels)], 2, device=torch.device("cpu"))
+    assert result["accuracy"] == pytest.approx([1 / 3, 2 / 3])   # argmax: [0, 1, 0] then [1, 1, 0]
+    assert result["tied"] == pytest.approx([2 / 3, 1 / 3])
+    assert result["silent"] == pytest.approx([1 / 3, 0.0])
+    assert result["firing"] == pytest.approx([3 / 3, 5 / 3])  # output neurons with a spike, per image
+    assert accuracy_by_steps(FixedScores(running), [(images, labels)], 2) == result["accuracy"]
+
+
+def test_steps_demo_leaves_the_model_where_and_as_it_was(capsys, monkeypatch):
+    torch.manual_seed(0)
+    model = SNN(sizes=(784, 16, 10), threshold=0.2).train()
+    before = {key: value.clone() for key, value in model.state_dict().items()}
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("steps_demo moved the caller's model")
+
+    for name in ("cpu", "cuda", "to"):
+        monkeypatch.setattr(model, name, refuse)
+    steps_demo(2, model, torch.rand(1, 28, 28), 3, [0.5, 0.6])
+    assert model.training, "steps_demo left the model in eval mode"
+    assert all(torch.equal(before[key], value) for key, value in model.state_dict().items())
+    if torch.cuda.is_available():  # on a GPU machine: a model on the GPU stays there and still works
+        model = SNN(sizes=(784, 16, 10), threshold=0.2).cuda()
+        result = steps_demo(2, model, torch.rand(1, 28, 28), 3, [0.5, 0.6])
+        assert next(model.parameters()).is_cuda and 0 <= result["predicted"] <= 9
+
+
+def test_steps_demo_names_a_tie(capsys):
+    model = SNN(sizes=(784, 16, 10), threshold=1e6)  # nothing can fire: all ten classes tie at 0
+    result = steps_demo(1, model, torch.rand(1, 28, 28), 4, [0.1])
+    assert result["predicted"] == 0 and result["tied"] == list(range(10))
+    assert "predicted: 0 (no output spike: all 10 classes tied at 0, argmax takes 0) (label 4)" in \
+        capsys.readouterr().out

@@ -194,7 +194,7 @@ def test_inference_demo_at_slider_bounds(capsys, num_steps):
     result, line, figures = run(inference_demo, capsys, num_steps=num_steps, model=PixelReadout(),
                                 images=images, labels=labels, index=5)
     assert figures == 1
-    assert result == {"accuracy": 100.0, "predicted": 9, "output_spikes": num_steps}
+    assert result == {"accuracy": 100.0, "predicted": 9, "tied": [], "output_spikes": num_steps}
     assert line == f"accuracy: 100.0% | predicted: 9 | output spikes: {num_steps}"
     assert run(inference_demo, capsys, num_steps=num_steps, model=PixelReadout(), images=images,
                labels=wrong)[0]["accuracy"] == 0.0
@@ -209,6 +209,30 @@ def test_inference_demo_with_a_real_snn_is_deterministic():
     assert 0.0 <= first["accuracy"] <= 100.0
     with pytest.raises(ValueError, match="index"):
         inference_demo(7, model, images, labels, index=6)
+
+
+def test_inference_demo_says_when_the_prediction_is_a_tie(capsys):
+    images = labelled_images(torch.tensor([3, 5]))
+    images.view(2, -1)[0, 9] = 1.0          # image 0 lights pixels 3 and 9: output neurons 3 and 9 tie
+    labels = torch.tensor([9, 5])
+    result, line, _ = run(inference_demo, capsys, num_steps=4, model=PixelReadout(), images=images,
+                          labels=labels, index=0)
+    assert result["predicted"] == 3 and result["tied"] == [3, 9] and result["accuracy"] == 50.0
+    assert line == "accuracy: 50.0% | predicted: 3 (tie of 3, 9: argmax takes the lowest) | output spikes: 8"
+    assert plt.gcf().axes[0].get_title().endswith("tie of 3, 9: argmax takes the lowest")
+    silent = run(inference_demo, capsys, num_steps=2, model=PixelReadout(), images=torch.zeros(2, 1, 28, 28),
+                 labels=labels, index=1)
+    assert silent[0]["tied"] == list(range(10))
+    assert "predicted: 0 (no output spike: all 10 classes tied at 0, argmax takes 0)" in silent[1]
+
+
+def test_inference_demo_leaves_the_model_as_it_was():
+    model = SNN((784, 16, 10)).train()
+    before = {key: value.clone() for key, value in model.state_dict().items()}
+    images = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    inference_demo(3, model, images, torch.arange(3))
+    assert model.training
+    assert all(torch.equal(before[key], value) for key, value in model.state_dict().items())
 
 
 def test_slider_panel_calls_the_demo_at_once_and_again_on_each_change():

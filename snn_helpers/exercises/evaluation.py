@@ -1,0 +1,121 @@
+"""Checks for notebook 04's exercises: the confusion matrix by hand, and predictions that admit ties.
+
+Each check builds its own small inputs from a fixed generator, compares the
+student's answer with the library's (:func:`snn_helpers.plots.confusion_counts`,
+``argmax`` and :func:`snn_helpers.plots.top_classes`) and says in words what
+differs.
+"""
+from __future__ import annotations
+
+import torch
+
+from ..plots import confusion_counts, top_classes
+from . import attempt, expect, passed
+
+__all__ = ["check_confusion", "check_predict_with_ties"]
+
+
+def _random_labels(n: int, num_classes: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` predictions and true labels in ``[0, num_classes)``, right about half the time."""
+    g = torch.Generator().manual_seed(seed)
+    truth = torch.randint(0, num_classes, (n,), generator=g)
+    guess = torch.randint(0, num_classes, (n,), generator=g)
+    preds = torch.where(torch.rand(n, generator=g) < 0.5, truth, guess)
+    return preds, truth
+
+
+def _check_table(table, preds, truth, num_classes: int) -> None:
+    expect(isinstance(table, torch.Tensor),
+           f"confusion_by_hand should return a torch tensor, but it returned a {type(table).__name__}")
+    expect(tuple(table.shape) == (num_classes, num_classes),
+           f"with num_classes={num_classes} the table should have shape [{num_classes}, {num_classes}] "
+           f"(one row per true class, one column per predicted class, even for classes that never "
+           f"occur), but yours has shape {list(table.shape)}")
+    expect(not table.is_floating_point() and table.dtype != torch.bool,
+           f"the table counts images, so it should hold whole numbers (an integer dtype such as "
+           f"torch.long), but yours has dtype {table.dtype}")
+    expected = confusion_counts(preds, truth, num_classes)
+    table = table.long()
+    expect(int(table.sum()) == len(truth),
+           f"your table adds up to {int(table.sum())}, but there are {len(truth)} images: every image "
+           f"belongs in exactly one cell, row = its true label, column = the prediction")
+    for row in range(num_classes):
+        want, got = int((truth == row).sum()), int(table[row].sum())
+        if want != got and int((preds == row).sum()) == got:
+            expect(False, f"row {row} should count the images whose TRUE label is {row} ({want} of them, "
+                          f"spread over the columns by prediction); yours counts the {got} images "
+                          f"PREDICTED as {row}: swap rows and columns, table[true, predicted]")
+        expect(want == got, f"row {row} adds up to {got}, but {want} images have the true label {row}")
+    wrong = (table != expected).nonzero()
+    if len(wrong):
+        i, j = (int(v) for v in wrong[0])
+        expect(False, f"entry [{i}, {j}] should be {int(expected[i, j])} (images of digit {i} predicted "
+                      f"as {j}), but yours is {int(table[i, j])}")
+
+
+def check_confusion(confusion_by_hand) -> None:
+    """Check ``confusion_by_hand(preds, truth, num_classes)`` against :func:`confusion_counts`.
+
+    Random predictions over 10 classes, then 12 classes of which only 10 occur.
+    """
+    cases = [(500, 10, 10, 0), (200, 10, 12, 1)]  # images, classes used, num_classes, seed
+    for n, used, num_classes, seed in cases:
+        preds, truth = _random_labels(n, used, seed)
+        table = attempt(confusion_by_hand, preds.clone(), truth.clone(), num_classes)
+        _check_table(table, preds, truth, num_classes)
+    passed(f"your confusion matrix matches plots.confusion_counts on {cases[0][0]} random predictions, "
+           f"and keeps empty rows when num_classes is larger than the classes seen")
+
+
+def _counts_with_ties(n: int = 300, num_classes: int = 10, seed: int = 0) -> torch.Tensor:
+    """Float spike counts ``[n, num_classes]`` as the network's scores are: small numbers, so many
+    ties, a few silent rows (all zero) and some clear winners."""
+    g = torch.Generator().manual_seed(seed)
+    counts = torch.randint(0, 4, (n, num_classes), generator=g).float()
+    counts[::10] = 0.0                                                        # silent: all tied at 0
+    winners = torch.randint(0, num_classes, (n // 3,), generator=g)
+    counts[1:1 + len(winners) * 3:3][torch.arange(len(winners)), winners] += 5  # clear winners
+    return counts
+
+
+def _row(counts: torch.Tensor, k: int) -> str:
+    return str([int(c) for c in counts[k]])
+
+
+def check_predict_with_ties(predict_with_ties) -> None:
+    """Check ``predict_with_ties(counts) -> (preds, tied)`` on spike counts with many ties."""
+    counts = _counts_with_ties()
+    n = len(counts)
+    answer = attempt(predict_with_ties, counts.clone())
+    expect(isinstance(answer, tuple) and len(answer) == 2,
+           f"predict_with_ties should return two things, (preds, tied), but it returned "
+           f"{type(answer).__name__}" + (f" of length {len(answer)}" if isinstance(answer, (tuple, list)) else ""))
+    preds, tied = answer
+    for name, value, kind in (("preds", preds, "an integer"), ("tied", tied, "a boolean")):
+        expect(isinstance(value, torch.Tensor),
+               f"{name} should be a torch tensor, but it is a {type(value).__name__}")
+        expect(tuple(value.shape) == (n,),
+               f"{name} should have one entry per image, shape [{n}] for counts of shape [{n}, 10], "
+               f"but it has shape {list(value.shape)}")
+    expect(not preds.is_floating_point() and preds.dtype != torch.bool,
+           f"preds should hold class numbers (an integer dtype such as torch.long), but its dtype is {preds.dtype}")
+    expect(tied.dtype == torch.bool, f"tied should be True/False per image (dtype torch.bool), "
+                                     f"but its dtype is {tied.dtype}")
+    for k in range(n):
+        leaders = top_classes(counts[k])
+        got = int(preds[k])
+        expect(got in leaders,
+               f"image {k} has counts {_row(counts, k)}: class {leaders[0]} has the most spikes "
+               f"({int(counts[k].max())}), but you predicted {got}"
+               + (f" ({int(counts[k, got])} spikes)" if 0 <= got < counts.shape[1] else ""))
+        expect(got == leaders[0],
+               f"image {k} has counts {_row(counts, k)}: classes {leaders} tie; you predicted {got}, but "
+               f"argmax (and the network's read-out) names the lowest tied class, {leaders[0]}")
+        if len(leaders) > 1 and not bool(tied[k]):
+            silent = " (no output spike at all: every class ties at 0)" if counts[k].max() == 0 else ""
+            expect(False, f"image {k} has counts {_row(counts, k)}: classes {leaders} share the top "
+                          f"count{silent}, so it is a tie, but your tied[{k}] is False")
+        expect(len(leaders) > 1 or not bool(tied[k]),
+               f"image {k} has counts {_row(counts, k)}: class {leaders[0]} alone has the most spikes, "
+               f"so it is no tie, but your tied[{k}] is True")
+    passed(f"your predictions agree with argmax on all {n} images and flag the {int(tied.sum())} ties")
