@@ -1,8 +1,7 @@
 """Helpers for the SNN-on-MNIST notebook series.
 
-Modules: ``data`` (MNIST), ``encoding`` (rate, latency
-and delta spikes), ``neurons`` (LIF and
-surrogate spike), ``model`` (the SNN), ``kernels`` (compiled CPU kernels of
+Modules: ``data`` (MNIST), ``encoding`` (rate, latency and delta spikes),
+``neurons`` (LIF and surrogate spike), ``model`` (the SNN), ``kernels`` (compiled CPU kernels of
 the fast path, built on first use), ``training`` (fit/evaluate/seeding),
 ``checkpoint``, ``plots`` and ``widgets`` (figures and slider functions),
 ``recipes`` (named training settings, the shipped model), ``compare`` (SNN
