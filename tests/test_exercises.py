@@ -143,3 +143,14 @@ def test_student_command_writes_every_notebook(tmp_path, capsys):
     assert "student notebooks in" in capsys.readouterr().out
     for path in tmp_path.glob("*.ipynb"):
         nbformat.validate(nbformat.read(path, as_version=4))
+
+
+def test_the_teachers_guide_lists_every_exercise():
+    from snn_helpers.paths import PROJECT_ROOT
+    guide = (PROJECT_ROOT / "docs" / "teaching.md").read_text()
+    titles = [match.group(1) for notebook in INSTRUCTOR.values() for cell in notebook.cells
+              if cell.cell_type == "markdown"
+              for match in re.finditer(r"^### Exercise (\d+\.\d+ · .+)$", cell.source, re.M)]
+    assert len(titles) == len(EXERCISES), "every exercise needs a '### Exercise N.k · title' heading"
+    for title in titles:
+        assert title in guide, f"docs/teaching.md does not list {title!r}"
