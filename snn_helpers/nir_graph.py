@@ -35,6 +35,7 @@ import torch
 
 from ._checks import check_float, check_module, check_path, check_tensor
 from .atomic import atomic_path
+from .checkpoint import check_checkpoint_path
 from .encoding import poisson_encode
 from .model import SNN
 
@@ -98,7 +99,7 @@ def to_nir(model: SNN, dt: float = DT):
 
 def export_nir(model: SNN, path, dt: float = DT) -> Path:
     """Write :func:`to_nir` of ``model`` to ``path`` (HDF5, via a temporary file); return the path."""
-    path = check_path("path", path)
+    path = check_checkpoint_path("path", path)
     graph = to_nir(model, dt)  # refuses before anything is written
     with atomic_path(path) as tmp:
         _nir().write(tmp, graph)
@@ -255,7 +256,10 @@ def _find_dt(graph, lifs: list[dict]) -> float:
     """``graph.metadata["dt"]``, else ``tau / r`` when it is the same for every neuron of every LIF node."""
     dt = (graph.metadata or {}).get("dt")
     if dt is not None:
-        dt = float(np.asarray(dt))
+        try:
+            dt = float(np.asarray(dt))
+        except (TypeError, ValueError):
+            raise NIRGraphError(f"the graph's metadata gives dt = {dt!r}, which is not a number") from None
         if not (math.isfinite(dt) and dt > 0):
             raise NIRGraphError(f"the graph's metadata gives dt = {dt}, which is not a positive time step")
         return dt
