@@ -89,7 +89,7 @@ def test_project_to_nir_file_to_snntorch_gives_the_same_spikes_on_mnist(tmp_path
     net = import_from_nir(read_nir(export_nir(model, tmp_path / "model.nir")))
     images, labels = as_tensors(load_mnist(train=False), 300)
     result = compare_with_snntorch(model, net, images, labels, 10, torch.Generator().manual_seed(0), batch_size=100)
-    assert result["ties"] == 0  # the condition for spike-for-spike identity
+    assert result["ties"] == 0 and result["margin"] > 1e-6  # the condition for spike-for-spike identity
     assert result["output_spikes"] > 1000 and result["differing_spikes"] == 0
     assert result["same_predictions"] == 300 and result["accuracy"] == result["accuracy_snntorch"] > 0.5
     x = poisson_encode(images[:50], 10, torch.Generator().manual_seed(1)).flatten(2)
