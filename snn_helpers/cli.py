@@ -161,12 +161,11 @@ def cmd_student(args) -> int:
 
 
 def cmd_export_nir(args) -> int:
-    from .nir_graph import describe, export_nir, to_nir  # imports nir only for this command
+    from .nir_graph import describe, export_nir, read_nir  # imports nir only for this command
     from .results import model_from_checkpoint
     model, _ = model_from_checkpoint(args.checkpoint)
-    export_nir(model, args.out)
-    graph = to_nir(model)
-    print(f"wrote {args.out} (dt = {graph.metadata['dt']:g} s in the graph's metadata):")
+    graph = read_nir(export_nir(model, args.out))
+    print(f"wrote {args.out} (dt = {float(graph.metadata['dt']):g} s in the graph's metadata):")
     print("\n".join(describe(graph)))
     return 0
 

@@ -22,8 +22,12 @@ Two things do not carry over:
   spike; it cannot express ``M = U - threshold``. :func:`to_nir` refuses such
   a model instead of writing a different network.
 - **Ties.** This series fires at ``U >= threshold``, NIR and snnTorch at
-  ``U > threshold``. A round trip is spike-for-spike identical unless some
-  potential lands exactly on the threshold; :func:`threshold_ties` counts those.
+  ``U > threshold``, so a potential exactly on the threshold spikes here and not
+  there; :func:`threshold_ties` counts those. Two simulators also add the same
+  float32 numbers in different orders, so their potentials can differ in the
+  last bits. A round trip is spike-for-spike identical when no potential is on
+  the threshold or within that rounding of it (:func:`compare_with_snntorch`
+  reports the smallest distance).
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ import torch
 
 from ._checks import check_float, check_module, check_path, check_tensor
 from .atomic import atomic_path
+from .checkpoint import check_checkpoint_path
 from .encoding import poisson_encode
 from .model import SNN
 
@@ -98,7 +103,7 @@ def to_nir(model: SNN, dt: float = DT):
 
 def export_nir(model: SNN, path, dt: float = DT) -> Path:
     """Write :func:`to_nir` of ``model`` to ``path`` (HDF5, via a temporary file); return the path."""
-    path = check_path("path", path)
+    path = check_checkpoint_path("path", path)
     graph = to_nir(model, dt)  # refuses before anything is written
     with atomic_path(path) as tmp:
         _nir().write(tmp, graph)
@@ -255,7 +260,10 @@ def _find_dt(graph, lifs: list[dict]) -> float:
     """``graph.metadata["dt"]``, else ``tau / r`` when it is the same for every neuron of every LIF node."""
     dt = (graph.metadata or {}).get("dt")
     if dt is not None:
-        dt = float(np.asarray(dt))
+        try:
+            dt = float(np.asarray(dt))
+        except (TypeError, ValueError):
+            raise NIRGraphError(f"the graph's metadata gives dt = {dt!r}, which is not a number") from None
         if not (math.isfinite(dt) and dt > 0):
             raise NIRGraphError(f"the graph's metadata gives dt = {dt}, which is not a positive time step")
         return dt
@@ -333,12 +341,14 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
 
     Returns counts over all images: ``images``, ``output_spikes`` (this series'),
     ``differing_spikes`` (output neuron-steps where one fires and the other does not), ``ties`` (potentials
-    exactly at the threshold, where the spike rules differ), ``same_predictions``,
+    exactly at the threshold, where the spike rules differ), ``margin`` (the smallest
+    ``|U - threshold|`` of any potential of this series' network), ``same_predictions``,
     and the accuracy of each (``accuracy``, ``accuracy_snntorch``).
     """
     check_tensor("images", images)
     totals = dict.fromkeys(("output_spikes", "differing_spikes", "ties", "same_predictions", "correct",
                             "correct_snntorch"), 0)
+    threshold, margin = model.lifs[0].threshold, math.inf
     for start in range(0, len(images), batch_size):
         x = poisson_encode(images[start:start + batch_size], num_steps, generator).flatten(2)
         truth = labels[start:start + batch_size]
@@ -348,14 +358,15 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
         predicted, predicted_snntorch = ours.sum(0).argmax(1), theirs.sum(0).argmax(1)
         totals["output_spikes"] += int(ours.sum())
         totals["differing_spikes"] += int((ours != theirs).sum())
-        totals["ties"] += _ties(record, model.lifs[0].threshold)
+        totals["ties"] += _ties(record, threshold)
+        margin = min([margin, *((potential - threshold).abs().min().item() for potential in record["potentials"])])
         totals["same_predictions"] += int((predicted == predicted_snntorch).sum())
         totals["correct"] += int((predicted == truth).sum())
         totals["correct_snntorch"] += int((predicted_snntorch == truth).sum())
     n = len(images)
     return {"images": n, **{key: totals[key] for key in ("output_spikes", "differing_spikes", "ties",
                                                           "same_predictions")},
-            "accuracy": totals["correct"] / n, "accuracy_snntorch": totals["correct_snntorch"] / n}
+            "margin": margin, "accuracy": totals["correct"] / n, "accuracy_snntorch": totals["correct_snntorch"] / n}
 
 
 def snntorch_spikes(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
