@@ -20,7 +20,7 @@ import pytest
 import torch
 from playwright.sync_api import sync_playwright
 
-from jupyter_browser import CHROMIUM_ARGS, answers, find_chromium, jupyter_lab, open_notebook
+from jupyter_browser import CHROMIUM_ARGS, answers, find_chromium, jupyter_lab, open_notebook, wait_for
 from snn_helpers import SNN, BatchLoader, as_tensors, fit, load_mnist, mnist_loaders, set_seed
 from snn_helpers.paths import PROJECT_ROOT
 from snn_helpers.recipes import run_recipe
@@ -123,7 +123,8 @@ def test_encoding_slider(page, lab):
 
 
 def test_lif_sliders(page, lab):
-    """Notebook 02: more leak (lower beta) and a higher threshold each delay the first spike."""
+    """Notebook 02: more leak (lower beta) and a higher threshold each delay the first spike; at
+    beta 0.95 reset by subtraction keeps the surplus and fires more often than reset to zero."""
     with open_notebook(page, lab, "02_lif_neuron_and_surrogate.ipynb", SHOTS / "02") as notebook:
         notebook.run_all(timeout=180)
         first = "first spike at step"
@@ -132,6 +133,22 @@ def test_lif_sliders(page, lab):
         assert number(after, "spikes") < number(before, "spikes")
         before, after = move_and_check(notebook, "threshold", 1.2, lambda: lif_demo(0.8, 1.2))
         assert number(after, first) > number(before, first)
+        move_and_check(notebook, "beta", 0.95, lambda: lif_demo(0.95, 1.2))
+
+        slider = notebook.slider("beta")  # the panel's figure and printed line
+        before, old_image = slider.text(), slider.image()
+        reset = slider.cell.locator(".widget-dropdown").filter(
+            has=page.locator(".widget-label:text-is('reset')")).locator("select")
+        reset.select_option("subtract")
+        notebook.wait_redrawn(slider, old_image, 60)
+        wait_for(slider.image, 30, "the figure after switching the reset")
+        notebook.screenshot("reset-subtract", slider)
+        printed = io.StringIO()
+        with redirect_stdout(printed):
+            lif_demo(0.95, 1.2, reset="subtract")
+        plt.close("all")
+        assert slider.text() == printed.getvalue().strip()
+        assert number(slider.text(), "spikes") > number(before, "spikes")
 
 
 @pytest.fixture(scope="module")

@@ -139,10 +139,9 @@ def _check_neuron(function, reset: str) -> int:
 
 
 def _first_spike_by_formula(current: float, beta: float, threshold: float, steps: int) -> int | None:
-    """The first t with I·(1 − β^(t+1))/(1 − β) ≥ θ (the geometric sum), or None within ``steps``."""
+    """The first t with I·(1 − β^(t+1))/(1 − β) ≥ θ (the geometric sum, β < 1), or None within ``steps``."""
     for t in range(steps):
-        potential = current * (t + 1) if beta == 1 else current * (1 - beta ** (t + 1)) / (1 - beta)
-        if potential >= threshold:
+        if current * (1 - beta ** (t + 1)) / (1 - beta) >= threshold:
             return t
     return None
 
