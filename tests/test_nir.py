@@ -83,7 +83,6 @@ def test_lif_parameters_give_back_beta_by_one_euler_step():
 
 
 def test_project_to_nir_file_to_snntorch_gives_the_same_spikes_on_mnist(tmp_path):
-    pytest.importorskip("nirtorch", reason="snntorch.import_from_nir needs the nirtorch package")
     from snntorch.import_nir import import_from_nir
     model = pretrained_with_reset_to_zero()
     net = import_from_nir(read_nir(export_nir(model, tmp_path / "model.nir")))
@@ -100,7 +99,6 @@ def test_project_to_nir_file_to_snntorch_gives_the_same_spikes_on_mnist(tmp_path
 
 
 def test_snntorch_to_nir_file_to_project_gives_the_same_spikes(tmp_path):
-    pytest.importorskip("nirtorch", reason="snntorch.export_to_nir needs the nirtorch package")
     import snntorch as snn
     from snntorch.export_nir import export_to_nir
     torch.manual_seed(0)
@@ -207,7 +205,6 @@ def test_a_potential_exactly_at_threshold_is_the_one_difference(tmp_path):
     assert threshold_ties(model, x) == 3
     with torch.no_grad():
         assert model(x)[:, 0, 0].tolist() == [1.0, 1.0, 1.0]
-    pytest.importorskip("nirtorch", reason="snntorch.import_from_nir needs the nirtorch package")
     from snntorch.import_nir import import_from_nir
     net = import_from_nir(read_nir(export_nir(model, tmp_path / "tie.nir")))
     assert snntorch_spikes(net, x)[:, 0, 0].tolist() == [0.0, 1.0, 0.0]  # U = 1, then 0.5 + 1 = 1.5 > 1, then 1
