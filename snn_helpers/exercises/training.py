@@ -5,8 +5,6 @@ runs it after the exercise, so the rest of the notebook does not depend on the s
 """
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch.nn import functional as F
 
