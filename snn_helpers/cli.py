@@ -80,8 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "path (SNN(fast=False)): same mathematics, slower; for timing the two")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
-    run = sub.add_parser("run-notebooks", help="execute notebooks/NN_*.ipynb in order (the main job), "
-                         "write executed copies to build/executed/, print the test accuracy")
+    run = sub.add_parser("run-notebooks", help="execute notebooks/NN_*.ipynb in order, then the appendices "
+                         "A*_*.ipynb (the main job), write executed copies to build/executed/, print the test accuracy")
     run.add_argument("--quick", action="store_true", help="quick mode (SNN_QUICK=1): less data, "
                      "outputs under build/quick/")
 

@@ -5,8 +5,6 @@ runs it after the exercise, so the rest of the notebook does not depend on the s
 """
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch.nn import functional as F
 
@@ -25,7 +23,7 @@ _LOSSES = {
 }
 
 
-def _epoch(model, loader, optimizer, num_steps, encode, *, loss="right", zero_grad=True, step=True):
+def _epoch(model, loader, optimizer, num_steps, encode, *, loss="right", zero_grad=True):
     """One pass over ``loader``: encode, forward, loss, backward, update; the batch losses.
     The keywords make the mistakes the check recognises."""
     losses = []
@@ -34,8 +32,7 @@ def _epoch(model, loader, optimizer, num_steps, encode, *, loss="right", zero_gr
         if zero_grad:
             optimizer.zero_grad()
         batch_loss.backward()
-        if step:
-            optimizer.step()
+        optimizer.step()
         losses.append(batch_loss.item())
     return losses
 
