@@ -17,6 +17,7 @@ from contextlib import redirect_stdout
 import nbformat
 import pytest
 
+from notebook_solutions import python_of
 from snn_helpers.exercises import ExerciseError
 from snn_helpers.runner import notebook_paths
 from snn_helpers.student import BEGIN, END, exercise_cells, solution_lines, student_notebook
@@ -32,11 +33,6 @@ ids = [solution.metadata.nbgrader.grade_id for _, solution, _ in EXERCISES]
 def student():
     """The student version of every notebook, made once (nbgrader takes seconds to import)."""
     return {name: student_notebook(notebook) for name, notebook in INSTRUCTOR.items()}
-
-
-def python_of(source: str) -> str:
-    """A code cell without its IPython magics (``%matplotlib inline``)."""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
 
 def first_code_cell(notebook) -> str:

@@ -1,26 +1,16 @@
 """The checks of notebook 01's exercises: the notebook's solutions pass, plausible wrong answers fail
 with a message that says what is wrong."""
-import nbformat
 import pytest
 import torch
+from notebook_solutions import solution as notebook_solution
 
 from snn_helpers.exercises import ExerciseError
 from snn_helpers.exercises.encoding import check_latency_encoder, check_rate_encoder
-from snn_helpers.paths import PROJECT_ROOT
-
-NOTEBOOK = PROJECT_ROOT / "notebooks" / "01_spike_encoding.ipynb"
 
 
 def solution(grade_id: str):
-    """The function defined by the notebook's solution cell ``grade_id``."""
-    cells = [cell for cell in nbformat.read(NOTEBOOK, as_version=4).cells
-             if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
-    assert len(cells) == 1, f"no single solution cell {grade_id!r} in {NOTEBOOK.name}"
-    namespace = {"torch": torch}
-    exec(cells[0].source, namespace)
-    functions = [value for name, value in namespace.items() if callable(value) and name.startswith("my_")]
-    assert len(functions) == 1
-    return functions[0]
+    """The reference answer of the notebook's solution cell ``grade_id``."""
+    return notebook_solution("01_spike_encoding.ipynb", grade_id)
 
 
 def steps_like(images, num_steps):

@@ -1,26 +1,16 @@
 """Notebook 04's exercise checks: the notebook's solutions pass, plausible wrong answers fail with a
 message that says what is wrong."""
-import nbformat
 import pytest
 import torch
+from notebook_solutions import solution as notebook_solution
 
 from snn_helpers.exercises import ExerciseError
 from snn_helpers.exercises.evaluation import check_confusion, check_predict_with_ties
-from snn_helpers.paths import PROJECT_ROOT
-
-NOTEBOOK = PROJECT_ROOT / "notebooks" / "04_evaluation_and_spike_counts.ipynb"
 
 
 def solution(grade_id: str):
-    """The function defined by the notebook's solution cell ``grade_id`` (the instructor version)."""
-    cells = [cell for cell in nbformat.read(NOTEBOOK, as_version=4).cells
-             if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
-    assert len(cells) == 1, f"no single solution cell {grade_id}"
-    namespace = {"torch": torch}
-    exec(cells[0].source, namespace)
-    functions = [value for key, value in namespace.items() if callable(value) and key != "torch"]
-    assert len(functions) == 1
-    return functions[0]
+    """The reference answer of the notebook's solution cell ``grade_id``."""
+    return notebook_solution("04_evaluation_and_spike_counts.ipynb", grade_id)
 
 
 confusion_by_hand = solution("ex04_1_confusion")

@@ -1,26 +1,21 @@
 """Notebook 02's exercise checks: the notebook's solutions pass, plausible wrong answers fail in words."""
 import math
 
-import nbformat
 import pytest
 import torch
+from notebook_solutions import solution as notebook_solution
 
 from snn_helpers.exercises import ExerciseError
-from snn_helpers.exercises.neurons import check_arctan_spike, check_lif_by_hand, check_lif_subtract
-from snn_helpers.paths import PROJECT_ROOT
-
-NOTEBOOK = PROJECT_ROOT / "notebooks" / "02_lif_neuron_and_surrogate.ipynb"
+from snn_helpers.exercises.neurons import (
+    check_arctan_spike,
+    check_lif_by_hand,
+    check_lif_subtract,
+)
 
 
 def solution(grade_id: str):
-    """The object the notebook's solution cell ``grade_id`` defines (its one top-level name)."""
-    cells = nbformat.read(NOTEBOOK, as_version=4).cells
-    (source,) = [cell.source for cell in cells
-                 if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id]
-    namespace = {"torch": torch}
-    exec(compile(source, f"{NOTEBOOK.name}:{grade_id}", "exec"), namespace)
-    (defined,) = [value for name, value in namespace.items() if name not in ("torch", "__builtins__")]
-    return defined
+    """The reference answer of the notebook's solution cell ``grade_id``."""
+    return notebook_solution("02_lif_neuron_and_surrogate.ipynb", grade_id)
 
 
 def neuron(reset="zero", order="leak first", fire_at_threshold=True, returns="before reset"):

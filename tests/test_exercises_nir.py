@@ -1,30 +1,22 @@
 """The checks of notebook 06's exercises: the notebook's solutions pass, plausible mistakes are named."""
 import math
 
-import nbformat
 import pytest
 import torch
+from notebook_solutions import solution as notebook_solution
 
 from snn_helpers.exercises import ExerciseError
 from snn_helpers.exercises.nir import check_nir_lif_parameters, check_nir_lif_step
-from snn_helpers.paths import PROJECT_ROOT
-
-NOTEBOOK = PROJECT_ROOT / "notebooks" / "06_to_neuromorphic_hardware.ipynb"
 
 
-def solution(grade_id: str, name: str):
-    """The function the notebook's solution cell ``grade_id`` defines, run after the notebook's imports cell."""
-    cells = nbformat.read(NOTEBOOK, as_version=4).cells
-    namespace = {}
-    exec(next(cell.source for cell in cells if cell.cell_type == "code"), namespace)
-    exec(next(cell.source for cell in cells if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id),
-         namespace)
-    return namespace[name]
+def solution(grade_id: str):
+    """The reference answer of the notebook's solution cell ``grade_id``."""
+    return notebook_solution("06_to_neuromorphic_hardware.ipynb", grade_id)
 
 
 def test_the_notebook_solutions_pass(capsys):
-    check_nir_lif_parameters(solution("ex06_1_lif_parameters", "nir_lif_parameters"))
-    check_nir_lif_step(solution("ex06_2_lif_step", "nir_lif_step"))
+    check_nir_lif_parameters(solution("ex06_1_lif_parameters"))
+    check_nir_lif_step(solution("ex06_2_lif_step"))
     out = capsys.readouterr().out
     assert out.count("✓") == 2
 
@@ -111,5 +103,5 @@ def test_wrong_steps_are_named(wrong, message):
 
 def test_the_step_check_does_not_touch_the_caller_random_state():
     state = torch.get_rng_state()
-    check_nir_lif_step(solution("ex06_2_lif_step", "nir_lif_step"))
+    check_nir_lif_step(solution("ex06_2_lif_step"))
     assert torch.equal(torch.get_rng_state(), state)

@@ -1,26 +1,17 @@
 """Notebook 03's exercise checks: the notebook's solutions pass, plausible wrong answers fail with the right words."""
-import nbformat
 import pytest
 import torch
+from notebook_solutions import solution as notebook_solution
 from torch.nn import functional as F
 
 from snn_helpers.exercises import ExerciseError
 from snn_helpers.exercises.training import check_spike_count_loss, check_train_one_epoch
-from snn_helpers.paths import PROJECT_ROOT
-
-NOTEBOOK = PROJECT_ROOT / "notebooks" / "03_training.ipynb"
 
 
 def solutions() -> dict:
-    """The notebook's imports cell and solution cells, executed: the reference solutions."""
-    cells = [cell for cell in nbformat.read(NOTEBOOK, as_version=4).cells if cell.cell_type == "code"]
-    namespace = {}
-    imports = "\n".join(line for line in cells[0].source.splitlines() if not line.startswith("%"))
-    exec(imports, namespace)
-    for cell in cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            exec(cell.source, namespace)
-    return namespace
+    """The notebook's reference answers, by name."""
+    return {"spike_count_loss": notebook_solution("03_training.ipynb", "ex03_1_spike_count_loss"),
+            "train_one_epoch": notebook_solution("03_training.ipynb", "ex03_2_train_one_epoch")}
 
 
 @pytest.fixture(scope="module")
