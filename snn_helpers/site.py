@@ -167,7 +167,7 @@ def estimated_time(notebook) -> str | None:
     for cell in notebook.cells:
         if cell.cell_type == "code":
             break
-        match = re.search(r"\*\*Estimated time\.?\*\*:?\s*(.+)", cell.source)
+        match = re.search(r"\*\*Estimated time[.:]?\*\*:?\s*(.+)", cell.source)
         if match:
             return match.group(1).strip()
     return None

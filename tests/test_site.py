@@ -138,6 +138,8 @@ def test_estimated_time_and_title_are_read_from_the_opening_cells():
         nbformat.v4.new_markdown_cell("**Estimated time.** not this one")])
     assert site.notebook_title(notebook) == "Spike encoding: from pixels"
     assert site.estimated_time(notebook) == "35 minutes"
+    notebook.cells[1].source = "**Estimated time:** 20 minutes"
+    assert site.estimated_time(notebook) == "20 minutes"
     del notebook.cells[1]
     assert site.estimated_time(notebook) is None
 
