@@ -167,7 +167,7 @@ def estimated_time(notebook) -> str | None:
     for cell in notebook.cells:
         if cell.cell_type == "code":
             break
-        match = re.search(r"\*\*Estimated time\.?\*\*:?\s*(.+)", cell.source)
+        match = re.search(r"\*\*Estimated time[.:]?\*\*:?\s*(.+)", cell.source)
         if match:
             return match.group(1).strip()
     return None
@@ -228,9 +228,26 @@ def readme_section(text: str, heading: str) -> str:
 
 
 def local_links(markdown: str) -> str:
-    """Links written for the repository, made to work on the site: notebooks become pages, ``img/`` stays."""
-    markdown = re.sub(r"\]\((?:\.\./)*(?:notebooks/)?(\w+)\.ipynb\)", r"](\1.ipynb)", markdown)
-    return re.sub(r"\]\((?:\.\./)+img/", "](img/", markdown)
+    """Links written for the repository (README, teacher's guide), made to work on the site.
+
+    Notebooks become their pages, the README the home page, ``img/`` figures
+    are copied beside the page; a link to any other file of the repository
+    becomes its text followed by the file's path, since the site does not hold it.
+    """
+    def fix(match):
+        bang, text, target = match.groups()
+        if re.match(r"^([a-z]+:|#)", target):
+            return match.group(0)
+        path = re.sub(r"^(\./|\.\./)+", "", target)
+        if bang:
+            return f"![{text}]({path})"
+        if re.fullmatch(r"(notebooks/)?\w+\.ipynb", path):
+            return f"[{text}]({path.removeprefix('notebooks/')})"
+        if path == "README.md":
+            return f"[{text}](index.md)"
+        return f"{text} (`{path}` in the repository)"
+
+    return re.sub(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)", fix, markdown)
 
 
 def total_minutes(pages: list[dict]) -> int | None:
@@ -316,7 +333,7 @@ def build_site(executed=None, out=None, quick: bool = False, verbose: bool = Tru
             (stage / figure).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(PROJECT_ROOT / figure, stage / figure)
     shutil.rmtree(out, ignore_errors=True)
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(CONF_DIR),
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-E", "-c", str(CONF_DIR),
                "-d", str(out.with_name(out.name + "-doctrees")), str(stage), str(out)]
     env = {**os.environ, "SNN_SITE_MATHJAX": str(mathjax_static_dir())}  # read by docs/site/conf.py
     result = subprocess.run(command, capture_output=True, text=True, env=env)

@@ -123,8 +123,11 @@ def test_home_page_without_a_guide_or_a_readable_time():
 
 
 def test_local_links_point_repository_links_at_the_site():
-    text = "see [01](../notebooks/01_spike_encoding.ipynb), [02](notebooks/02_x.ipynb), ![f](../img/a.png)"
-    assert site.local_links(text) == "see [01](01_spike_encoding.ipynb), [02](02_x.ipynb), ![f](img/a.png)"
+    text = ("see [01](../notebooks/01_spike_encoding.ipynb), [02](notebooks/02_x.ipynb), ![f](../img/a.png), "
+            "[the README](../README.md), [checks](../snn_helpers/exercises/), [web](https://x.org/a), [up](#top)")
+    assert site.local_links(text) == (
+        "see [01](01_spike_encoding.ipynb), [02](02_x.ipynb), ![f](img/a.png), [the README](index.md), "
+        "checks (`snn_helpers/exercises/` in the repository), [web](https://x.org/a), [up](#top)")
 
 
 def test_estimated_time_and_title_are_read_from_the_opening_cells():
@@ -135,6 +138,8 @@ def test_estimated_time_and_title_are_read_from_the_opening_cells():
         nbformat.v4.new_markdown_cell("**Estimated time.** not this one")])
     assert site.notebook_title(notebook) == "Spike encoding: from pixels"
     assert site.estimated_time(notebook) == "35 minutes"
+    notebook.cells[1].source = "**Estimated time:** 20 minutes"
+    assert site.estimated_time(notebook) == "20 minutes"
     del notebook.cells[1]
     assert site.estimated_time(notebook) is None
 
