@@ -5,8 +5,12 @@ Modules: ``data`` (MNIST), ``encoding`` (rate, latency and delta spikes),
 the fast path, built on first use), ``training`` (fit/evaluate/seeding),
 ``checkpoint``, ``plots`` and ``widgets`` (figures and slider functions),
 ``recipes`` (named training settings, the shipped model), ``compare`` (SNN
-against ANN: operations, energy, sparsity) and ``timesteps`` (accuracy
-against the number of time steps).
+against ANN: operations, energy, sparsity), ``timesteps`` (accuracy
+against the number of time steps), ``nir_graph`` (export to and import from
+NIR, the Neuromorphic Intermediate Representation), ``exercises`` (the checks
+of the notebooks' exercises), ``student`` (the student notebooks, made with
+nbgrader), ``runner`` (executes the notebooks) and ``site`` (the course
+website).
 """
 from .data import BatchLoader, as_tensors, ensure_mnist, load_mnist, mnist_loaders
 from .encoding import delta_encode, latency_encode, poisson_encode
