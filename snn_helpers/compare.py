@@ -8,8 +8,10 @@ Operation counts per image, for one forward pass:
   input layer's Poisson spikes count too. On top of that every neuron
   updates its membrane once per time step (``U = beta * U + I``), one MAC each.
 
-Biases are left out of both counts. Energy is estimated with the per-operation
-figures of Horowitz (2014), 45 nm, 32-bit floating point.
+Biases are left out of both counts (the ANN's one add per neuron, the SNN's
+one per neuron and time step), and so are the SNN's resets. Energy is estimated
+with the per-operation figures of Horowitz (2014), 45 nm, 32-bit floating point:
+arithmetic only, not the cost of any real chip.
 """
 from __future__ import annotations
 
@@ -199,7 +201,7 @@ def _times(ratio: float) -> str:
     return f"{ratio:.1f} times as long as"
 
 
-def conclusion_markdown(results: dict, noise_points: float = 0.5) -> str:
+def conclusion_markdown(results: dict, noise_points: float, noise_source: str, *, quick: bool = False) -> str:
     """The comparison's conclusion in Markdown, every number and every verdict taken from ``results``.
 
     ``results`` holds (keys of :data:`CONCLUSION_KEYS`): accuracies in [0, 1]; wall
@@ -210,36 +212,51 @@ def conclusion_markdown(results: dict, noise_points: float = 0.5) -> str:
     (``snn_hidden_rates`` of neuron-steps, ``ann_hidden_active`` of ReLU outputs);
     ``num_steps`` (the SNN's time steps) and ``accuracy_by_steps`` (the SNN's test
     accuracy with 1, 2, ... steps). An accuracy difference below ``noise_points``
-    percentage points is called noise: one training run against one.
+    percentage points is called noise: one training run against one. ``noise_source``
+    says in a few words where that figure comes from; it is quoted. With ``quick`` (a
+    quick-mode run, trained on a little data) no accuracy verdict is given, and the
+    wall times are called noise.
+
+    The SNN "can win" on time steps only when ``enough``, the fewest steps within one
+    point of its ``num_steps`` accuracy, is at most half of ``num_steps``; otherwise
+    needing ``enough`` steps counts as a loss.
     """
     missing = [key for key in CONCLUSION_KEYS if key not in results]
     if missing:
         raise ValueError(f"results is missing {missing}; it needs every key of CONCLUSION_KEYS")
     r = results
     noise_points = check_float("noise_points", noise_points, 0.0)
+    if not isinstance(noise_source, str) or not noise_source.strip():
+        raise ValueError(f"noise_source must say where noise_points comes from, got {noise_source!r}")
     curve = list(r["accuracy_by_steps"])
     steps = check_int("num_steps", r["num_steps"], 1, len(curve))
     energy = r["energy"]
     gap = 100 * (r["snn_accuracy"] - r["ann_accuracy"])
-    if abs(gap) < noise_points:
+    if quick:
+        accuracy = (f"**Accuracy: no verdict in quick mode.** The SNN reached {100 * r['snn_accuracy']:.2f}%, the "
+                    f"ANN {100 * r['ann_accuracy']:.2f}%, but quick mode trains each on a little data for one "
+                    f"epoch, too little to compare them; `make run` trains both on all of MNIST.")
+    elif abs(gap) < noise_points:
         accuracy = (f"**Accuracy: a draw.** The SNN reached {100 * r['snn_accuracy']:.2f}%, the ANN "
                     f"{100 * r['ann_accuracy']:.2f}%. That is one training run of each; a difference of "
-                    f"{abs(gap):.2f} points is smaller than the {noise_points:g} points a single run can move "
-                    f"by from seed to seed, so it does not say which network is better.")
+                    f"{abs(gap):.2f} points is less than the {noise_points:.2f} points taken as noise "
+                    f"({noise_source}), so it does not say which network is better.")
     else:
         better, worse = ("SNN", "ANN") if gap > 0 else ("ANN", "SNN")
         accuracy = (f"**Accuracy: the {better} is ahead.** The SNN reached {100 * r['snn_accuracy']:.2f}%, the "
                     f"ANN {100 * r['ann_accuracy']:.2f}%: {abs(gap):.2f} points, more than the "
-                    f"{noise_points:g} points one run moves by from seed to seed, though still one run of each.")
+                    f"{noise_points:.2f} points taken as noise ({noise_source}), though still one run of each.")
     train_ratio = r["snn_train_seconds"] / r["ann_train_seconds"]
     test_ratio = r["snn_test_seconds"] / r["ann_test_seconds"]
     slower = train_ratio > 1 and test_ratio > 1
-    speed = (f"**Speed on this computer: {'the ANN wins' if slower else 'mixed'}.** The SNN took "
+    speed = (f"**Speed on this computer (indicative): {'the ANN wins' if slower else 'mixed'}.** The SNN took "
              f"{_times(train_ratio)} the ANN to train ({r['snn_train_seconds']:.1f} s against "
              f"{r['ann_train_seconds']:.1f} s) and {_times(test_ratio)} the ANN to classify the "
              f"{r['test_images']:,} test images ({r['snn_test_seconds']:.2f} s against "
              f"{r['ann_test_seconds']:.2f} s). Every image passes through the SNN {steps} times, once per "
-             f"time step, and training backpropagates through all of them.")
+             f"time step, and training backpropagates through all of them. Wall times depend on the machine and on "
+             f"whatever else it is doing, so these ratios are indicative"
+             + (": in quick mode each run lasts moments and the ratios are mostly noise." if quick else "."))
     snn_ops = r["snn_acs"] + r["snn_macs"]
     more = snn_ops > r["ann_macs"]
     operations = (f"**Operations: the SNN does {'more' if more else 'fewer'}.** {r['snn_acs']:,.0f} accumulates "
@@ -264,15 +281,19 @@ def conclusion_markdown(results: dict, noise_points: float = 0.5) -> str:
                 f"up over the image.")
     reference = curve[steps - 1]
     enough = next(t for t, acc in enumerate(curve, 1) if acc >= reference - 0.01)
+    fast_answer = enough <= steps // 2  # a saving worth the name: at least half of the steps
     latency = (f"**Time steps.** This SNN, trained with {steps} steps, reaches {100 * reference:.2f}% with "
                f"{steps}; {enough} step{'s' if enough > 1 else ''} already come within one point of that, "
                f"and a single step gives {100 * curve[0]:.2f}%.")
     loses = ["wall time for training and inference on an ordinary CPU" if slower else None,
              "the number of operations" if more else None,
-             f"latency: it needs about {enough} time steps before its answer settles" if enough > 1 else None,
+             f"latency: it needs {enough} of its {steps} time steps to come within one point of its accuracy"
+             if not fast_answer else None,
              "energy compared with an ANN that skips zeros" if sparse_ann_wins else None]
-    wins = ["event-driven (neuromorphic) chips that work only when a spike arrives" if saving else None,
-            "answering with fewer time steps, which means proportionally fewer spikes" if enough < steps else None]
+    wins = ["hardware that spends nothing on a silent synapse (the estimate's assumption; event-driven "
+            "neuromorphic chips come closest, with their own costs per operation)" if saving else None,
+            f"answering with {enough} of its {steps} time steps, within one point of its accuracy: "
+            f"{1 - enough / steps:.0%} fewer steps, so about that many fewer input spikes" if fast_answer else None]
     verdict = ("**Where the SNN loses here:** " + ("; ".join(x for x in loses if x) or "nowhere in these numbers")
                + ". **Where it can win:** " + ("; ".join(x for x in wins if x) or "not in these numbers") + ".")
     return "\n".join(f"* {part}" for part in (accuracy, speed, operations, power, sparsity, latency)) + "\n\n" + verdict

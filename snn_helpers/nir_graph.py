@@ -335,6 +335,9 @@ def _values(array) -> str:
     return f"{low:.6g}" if low == high else f"{low:.6g}..{high:.6g}"
 
 
+NEAR_STEPS = 64  # "near the threshold": within this many float32 steps (eps * |threshold|) of it
+
+
 def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
                           num_steps: int, generator: torch.Generator | None = None, batch_size: int = 500) -> dict:
     """Run the same Poisson spikes of ``images`` through ``model`` and the snnTorch network ``net``.
@@ -343,12 +346,17 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
     ``differing_spikes`` (output neuron-steps where one fires and the other does not), ``ties`` (potentials
     exactly at the threshold, where the spike rules differ), ``margin`` (the smallest
     ``|U - threshold|`` of any potential of this series' network), ``same_predictions``,
-    and the accuracy of each (``accuracy``, ``accuracy_snntorch``).
+    the accuracy of each (``accuracy``, ``accuracy_snntorch``), ``differing_images`` (images with at
+    least one differing output spike) and ``unexplained_images``: those of them in which no potential,
+    in any layer and step, came within :data:`NEAR_STEPS` float32 steps of the threshold. A tie or a
+    rounding difference can only start where a potential is on or next to the threshold, so a correct
+    import has no unexplained image.
     """
     check_tensor("images", images)
     totals = dict.fromkeys(("output_spikes", "differing_spikes", "ties", "same_predictions", "correct",
-                            "correct_snntorch"), 0)
+                            "correct_snntorch", "differing_images", "unexplained_images"), 0)
     threshold, margin = model.lifs[0].threshold, math.inf
+    near = NEAR_STEPS * torch.finfo(torch.float32).eps * abs(threshold)
     for start in range(0, len(images), batch_size):
         x = poisson_encode(images[start:start + batch_size], num_steps, generator).flatten(2)
         truth = labels[start:start + batch_size]
@@ -359,13 +367,19 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
         totals["output_spikes"] += int(ours.sum())
         totals["differing_spikes"] += int((ours != theirs).sum())
         totals["ties"] += _ties(record, threshold)
+        differ = (ours != theirs).flatten(2).any(2).any(0)  # [B]
+        close = torch.stack([(potential - threshold).abs().flatten(2).amin((0, 2)) <= near
+                             for potential in record["potentials"]]).any(0)
+        totals["differing_images"] += int(differ.sum())
+        totals["unexplained_images"] += int((differ & ~close).sum())
         margin = min([margin, *((potential - threshold).abs().min().item() for potential in record["potentials"])])
         totals["same_predictions"] += int((predicted == predicted_snntorch).sum())
         totals["correct"] += int((predicted == truth).sum())
         totals["correct_snntorch"] += int((predicted_snntorch == truth).sum())
     n = len(images)
     return {"images": n, **{key: totals[key] for key in ("output_spikes", "differing_spikes", "ties",
-                                                          "same_predictions")},
+                                                          "same_predictions", "differing_images",
+                                                          "unexplained_images")},
             "margin": margin, "accuracy": totals["correct"] / n, "accuracy_snntorch": totals["correct_snntorch"] / n}
 
 

@@ -90,14 +90,18 @@ def conclusion_results(**changes):
     return results
 
 
+NOISE = {"noise_points": 0.9, "noise_source": "a figure made up for the test"}
+
+
 def test_conclusion_quotes_the_numbers_it_is_given():
-    text = conclusion_markdown(conclusion_results())
+    text = conclusion_markdown(conclusion_results(), **NOISE)
     for quoted in ("97.33%", "97.11%", "4.0 times as long as the ANN to train (50.0 s against 12.5 s)",
                    "6.0 times as long as the ANN to classify the 1,234 test images (1.50 s against 0.25 s)",
                    "600,123 accumulates plus 7,780 membrane updates", "535,040 multiply-accumulates",
                    "988 Poisson spikes", "over the 4 time steps", "100,001 multiply-accumulates",
                    f"{energy_pj(macs=7_780, acs=600_123) / 1e6:.2f} µJ", "10%–17%", "33%–56%",
-                   "reaches 97.33% with 4; 2 steps already come within one point", "a single step gives 20.00%"):
+                   "reaches 97.33% with 4; 2 steps already come within one point", "a single step gives 20.00%",
+                   "0.90 points taken as noise (a figure made up for the test)", "indicative"):
         assert quoted in text, quoted
     assert "**Accuracy: a draw.**" in text and "one training run of each" in text  # 0.22 points: noise
     assert "the SNN does more" in text and "the ANN wins" in text
@@ -106,23 +110,43 @@ def test_conclusion_quotes_the_numbers_it_is_given():
 
 
 def test_conclusion_verdicts_follow_the_numbers():
-    ahead = conclusion_markdown(conclusion_results(ann_accuracy=0.95))
+    ahead = conclusion_markdown(conclusion_results(ann_accuracy=0.95), **NOISE)
     assert "**Accuracy: the SNN is ahead.**" in ahead and "2.33 points" in ahead
-    behind = conclusion_markdown(conclusion_results(snn_accuracy=0.96), noise_points=1.0)
-    assert "**Accuracy: the ANN is ahead.**" in behind and "1.11 points, more than the 1 points" in behind
+    behind = conclusion_markdown(conclusion_results(snn_accuracy=0.96), noise_points=1.0, noise_source="x")
+    assert "**Accuracy: the ANN is ahead.**" in behind and "1.11 points, more than the 1.00 points" in behind
     fewer = conclusion_markdown(conclusion_results(snn_acs=100_000, energy={
-        "ANN": 2.0e6, "ANN, zeros skipped": 1.0e6, "SNN": 0.5e6}))
+        "ANN": 2.0e6, "ANN, zeros skipped": 1.0e6, "SNN": 0.5e6}), **NOISE)
     assert "the SNN does fewer" in fewer and "more than the SNN, so here spiking saves energy" in fewer
     assert "the number of operations" not in fewer.split("Where it can win")[0]
-    fast = conclusion_markdown(conclusion_results(snn_train_seconds=10.0, snn_test_seconds=0.1))
-    assert "Speed on this computer: mixed" in fast and "0.8 times as long as" in fast
+    fast = conclusion_markdown(conclusion_results(snn_train_seconds=10.0, snn_test_seconds=0.1), **NOISE)
+    assert "Speed on this computer (indicative): mixed" in fast and "0.8 times as long as" in fast
     assert "wall time" not in fast.split("**Where")[1]
+
+
+def test_quick_mode_gives_no_accuracy_verdict():
+    quick = conclusion_markdown(conclusion_results(ann_accuracy=0.5), **NOISE, quick=True)
+    assert "**Accuracy: no verdict in quick mode.**" in quick and "ahead" not in quick
+    assert "mostly noise" in quick
+    assert "mostly noise" not in conclusion_markdown(conclusion_results(), **NOISE)
+
+
+def test_fewer_time_steps_win_only_when_they_save_at_least_half():
+    """With 4 training steps, 2 steps within one point is a win (50% fewer); 3 steps is a loss, never both."""
+    half = conclusion_markdown(conclusion_results(), **NOISE)
+    loses, wins = half.split("**Where it can win:**")
+    assert "answering with 2 of its 4 time steps" in wins and "50% fewer steps" in wins
+    assert "latency" not in loses
+    late = conclusion_markdown(conclusion_results(accuracy_by_steps=[0.2, 0.5, 0.965, 0.9733, 0.974]), **NOISE)
+    loses, wins = late.split("**Where it can win:**")
+    assert "latency: it needs 3 of its 4 time steps" in loses and "time steps" not in wins
 
 
 def test_conclusion_refuses_incomplete_results():
     results = conclusion_results()
     del results["energy"]
     with pytest.raises(ValueError, match="energy"):
-        conclusion_markdown(results)
+        conclusion_markdown(results, **NOISE)
     with pytest.raises(ValueError, match="num_steps"):
-        conclusion_markdown(conclusion_results(num_steps=9))
+        conclusion_markdown(conclusion_results(num_steps=9), **NOISE)
+    with pytest.raises(ValueError, match="noise_source"):
+        conclusion_markdown(conclusion_results(), 0.9, " ")

@@ -210,6 +210,29 @@ def test_a_potential_exactly_at_threshold_is_the_one_difference(tmp_path):
     assert snntorch_spikes(net, x)[:, 0, 0].tolist() == [0.0, 1.0, 0.0]  # U = 1, then 0.5 + 1 = 1.5 > 1, then 1
 
 
+def tie_model(weight_of_second_pixel):
+    """Two inputs, one output neuron: pixel 0 gives U = 1.0 = threshold (a tie), pixel 1 a potential far below."""
+    model = SNN((2, 1), beta=0.5, threshold=1.0, reset="zero", compiled=False)
+    with torch.no_grad():
+        model.fcs[0].weight.copy_(torch.tensor([[1.0, weight_of_second_pixel]]))
+        model.fcs[0].bias.zero_()
+    return model
+
+
+def test_compare_explains_every_differing_image_by_a_potential_at_the_threshold(tmp_path):
+    from snntorch.import_nir import import_from_nir
+    images, labels = torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 0])  # always fire (p = 1) or never
+    model = tie_model(0.3)
+    net = import_from_nir(read_nir(export_nir(model, tmp_path / "tie.nir")))
+    result = compare_with_snntorch(model, net, images, labels, 4)
+    assert result["ties"] == 4 and result["differing_spikes"] == 2  # ours fires 4 times on image 0, snnTorch twice
+    assert result["differing_images"] == 1 and result["unexplained_images"] == 0
+    # a network that is not the same one: image 1 now fires in snnTorch, with our potentials far from the threshold
+    other = import_from_nir(read_nir(export_nir(tie_model(1.3), tmp_path / "other.nir")))
+    result = compare_with_snntorch(model, other, images, labels, 4)
+    assert result["differing_images"] == 2 and result["unexplained_images"] == 1
+
+
 def test_bad_arguments_name_the_argument(tmp_path):
     with pytest.raises(TypeError, match="model must be a snn_helpers.SNN"):
         to_nir(torch.nn.Linear(2, 2))
