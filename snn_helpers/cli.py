@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "stubs, hidden tests removed, outputs cleared) with nbgrader's preprocessors")
     student.add_argument("--out", default=None, help="output folder (default: build/student/)")
     export = sub.add_parser("export-nir", help="write a reset-to-zero checkpoint as a NIR graph (Neuromorphic "
-                            "Intermediate Representation) that snnTorch, Norse, Lava-DL, Rockpool, Sinabs and others read")
+                            "Intermediate Representation), the file format that neuromorphic frameworks such as snnTorch read")
     export.add_argument("checkpoint", type=_checked(check_file, str, "CHECKPOINT"),
                         help="a checkpoint of this project, e.g. checkpoints/snn.pt from notebook 03")
     export.add_argument("out", type=_checked(check_checkpoint_path, str, "OUT"), help="the NIR file to write (.nir)")
