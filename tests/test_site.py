@@ -261,10 +261,11 @@ def slider_payloads(executed: Path, stem: str) -> list[dict]:
             for output in cell.outputs if SLIDER_MIME in output.get("data", {})]
 
 
-def gif_outputs(executed: Path, stem: str) -> int:
+def gif_outputs(executed: Path, stem: str, kinds=("image/gif",)) -> int:
+    """How many outputs of the executed notebook ``stem`` hold an image of one of ``kinds``."""
     notebook = nbformat.read(executed / f"{stem}.ipynb", as_version=4)
-    return sum("image/gif" in output.get("data", {}) for cell in notebook.cells if cell.cell_type == "code"
-               for output in cell.outputs)
+    return sum(any(kind in output.get("data", {}) for kind in kinds) for cell in notebook.cells
+               if cell.cell_type == "code" for output in cell.outputs)
 
 
 def test_every_slider_panel_was_prerendered(built):
@@ -339,7 +340,7 @@ def check_page(browser, path: Path, shot: Path) -> OfflinePage:
     assert math["typeset"] == math["math"], f"{path.name}: {math['typeset']} of {math['math']} formulas typeset"
     assert "$$" not in math["text"] and "\\(" not in math["text"], f"{path.name}: raw TeX left on the page"
     empty = [image["src"] for image in images if not (image["complete"] and image["width"] and image["height"])]
-    assert images and not empty, f"{path.name}: images without a size: {empty}"
+    assert not empty, f"{path.name}: images without a size: {empty}"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.page.screenshot(path=shot)
     return page
@@ -367,6 +368,8 @@ def test_notebook_page_in_chromium(built, browser, stem):
     try:
         gifs = page.page.locator("main img[src$='.gif']").count()
         assert gifs == gif_outputs(executed, stem), f"{stem}: {gifs} GIFs on the page"
+        figures = gif_outputs(executed, stem, ("image/png", "image/gif"))
+        assert page.page.locator("main img").count() >= figures, f"{stem}: fewer images than its {figures} figures"
         payloads = slider_payloads(executed, stem)
         panels = page.page.locator(".snn-slider")
         assert panels.count() == len(payloads)
