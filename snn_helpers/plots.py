@@ -83,18 +83,7 @@ def raster(spikes, title: str = "Poisson spikes", ax=None):
     spikes: ``[T, 784]`` or ``[T, 1, 28, 28]`` (one image). Pixel ``(row, col)``
     sits at index ``row * 28 + col``, so a vertical stroke repeats every 28 columns.
     """
-    array = _numpy("spikes", spikes)
-    if array.ndim < 2 or array[0].size != SIDE * SIDE:
-        raise ValueError(f"spikes must have shape [T, 784] or [T, 1, 28, 28], got {array.shape}")
-    array = array.reshape(array.shape[0], -1)
-    fig, ax = _axes(ax, (11, 3.6))
-    ax.imshow(array, cmap="Greys", vmin=0, vmax=1, aspect="auto", interpolation="nearest",
-              extent=(-0.5, array.shape[1] - 0.5, array.shape[0] - 0.5, -0.5))
-    ax.set_xticks(range(0, array.shape[1] + 1, 4 * SIDE))
-    ax.set_xlabel("flattened pixel index  (row × 28 + column)")
-    ax.set_ylabel("time step")
-    ax.set_title(title)
-    return fig
+    return _draw_raster(_raster_array(spikes), "Greys", 0, title, ax)
 
 
 def rate_image(rates, title: str = "Firing rate", ax=None):
@@ -433,15 +422,7 @@ def code_raster(spikes, title: str = "Spikes", ax=None):
 
     spikes: ``[T, 784]`` or ``[T, 1, 28, 28]`` with values in {-1, 0, 1}.
     """
-    array = _raster_array(spikes)
-    fig, ax = _axes(ax, (11, 3.6))
-    ax.imshow(array, cmap=_SIGNED, vmin=-1, vmax=1, aspect="auto", interpolation="nearest",
-              extent=(-0.5, array.shape[1] - 0.5, array.shape[0] - 0.5, -0.5))
-    ax.set_xticks(range(0, array.shape[1] + 1, 4 * SIDE))
-    ax.set_xlabel("flattened pixel index  (row × 28 + column)")
-    ax.set_ylabel("time step")
-    ax.set_title(title)
-    return fig
+    return _draw_raster(_raster_array(spikes), _SIGNED, -1, title, ax)
 
 
 def code_image(spikes, code: str, ax=None):
@@ -495,3 +476,15 @@ def _raster_array(spikes) -> np.ndarray:
     if array.ndim < 2 or array[0].size != SIDE * SIDE:
         raise ValueError(f"spikes must have shape [T, 784] or [T, 1, 28, 28], got {array.shape}")
     return array.reshape(array.shape[0], -1)
+
+
+def _draw_raster(array: np.ndarray, cmap, vmin: int, title: str, ax):
+    """Draw ``array [T, 784]`` as a raster (time step against flattened pixel index) in colours ``cmap``."""
+    fig, ax = _axes(ax, (11, 3.6))
+    ax.imshow(array, cmap=cmap, vmin=vmin, vmax=1, aspect="auto", interpolation="nearest",
+              extent=(-0.5, array.shape[1] - 0.5, array.shape[0] - 0.5, -0.5))
+    ax.set_xticks(range(0, array.shape[1] + 1, 4 * SIDE))
+    ax.set_xlabel("flattened pixel index  (row × 28 + column)")
+    ax.set_ylabel("time step")
+    ax.set_title(title)
+    return fig

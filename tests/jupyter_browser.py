@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+import pytest
 from playwright.sync_api import Page
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,6 +40,17 @@ LAB_SETTINGS = {
 def find_chromium() -> str | None:
     """Path of Debian's Chromium, or None when there is none."""
     return shutil.which("chromium") or shutil.which("chromium", path="/usr/bin")
+
+
+def chromium_or_skip() -> str:
+    """Debian's Chromium for a test; skip where there is none, but fail in CI, which must have it."""
+    path = find_chromium()
+    if path is None:
+        reason = "no Chromium: `make chromium` (apt-get install -y chromium) could not install it"
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail(f"{reason}, and CI must run the browser tests")
+        pytest.skip(reason)
+    return path
 
 
 def wait_for(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.2):

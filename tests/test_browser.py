@@ -11,7 +11,6 @@ cell before and after each move, and of the page on failure, go to
 from __future__ import annotations
 
 import io
-import os
 import re
 from contextlib import redirect_stdout
 
@@ -20,7 +19,7 @@ import pytest
 import torch
 from playwright.sync_api import sync_playwright
 
-from jupyter_browser import CHROMIUM_ARGS, answers, find_chromium, jupyter_lab, open_notebook, wait_for
+from jupyter_browser import CHROMIUM_ARGS, answers, chromium_or_skip, jupyter_lab, open_notebook, wait_for
 from snn_helpers import SNN, BatchLoader, as_tensors, fit, load_mnist, mnist_loaders, set_seed
 from snn_helpers.paths import PROJECT_ROOT
 from snn_helpers.recipes import run_recipe
@@ -37,13 +36,7 @@ SHOTS = PROJECT_ROOT / "test-output" / "browser"
 @pytest.fixture(scope="module")
 def chromium() -> str:
     """Debian's Chromium; skip where there is none, but fail in CI, which must have it."""
-    path = find_chromium()
-    if path is None:
-        reason = "no Chromium: `make chromium` (apt-get install -y chromium) could not install it"
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail(f"{reason}, and CI must run the browser tests")
-        pytest.skip(reason)
-    return path
+    return chromium_or_skip()
 
 
 @pytest.fixture(scope="module")

@@ -280,14 +280,9 @@ def test_every_slider_panel_was_prerendered(built):
 
 @pytest.fixture(scope="module")
 def browser():
-    from jupyter_browser import CHROMIUM_ARGS, find_chromium
+    from jupyter_browser import CHROMIUM_ARGS, chromium_or_skip
 
-    path = find_chromium()
-    if path is None:
-        reason = "no Chromium: `make chromium` (apt-get install -y chromium) could not install it"
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail(f"{reason}, and CI must run the browser tests")
-        pytest.skip(reason)
+    path = chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
