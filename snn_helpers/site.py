@@ -11,7 +11,6 @@ fetches once (pinned version, checked sha256) into ``build/vendor/``.
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import json
 import os
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from .data import sha256_of
 from .paths import PROJECT_ROOT
 from .runner import NOTEBOOK_DIR, executed_dir, notebook_paths, shown
 from .widgets import SLIDER_MIME
@@ -54,14 +54,6 @@ def vendor_dir() -> Path:
 def mathjax_static_dir() -> Path:
     """The folder whose ``mathjax/`` subfolder Sphinx copies into the site's ``_static/``."""
     return vendor_dir() / f"mathjax-{MATHJAX_VERSION}"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _download_tarball(workdir: Path) -> Path:
@@ -96,7 +88,7 @@ def ensure_mathjax(verbose: bool = True) -> Path:
             raise SiteError(f"could not fetch MathJax {MATHJAX_VERSION} ({type(err).__name__}: {err}); "
                             f"the website needs it once, with internet access: run "
                             f"`python -m snn_helpers site` again where Node.js's npm can reach its registry") from err
-        if _sha256(tarball) != MATHJAX_SHA256:
+        if sha256_of(tarball) != MATHJAX_SHA256:
             raise SiteError(f"the MathJax tarball does not match its sha256 {MATHJAX_SHA256}; it was not used")
         unpacked = tmp / "unpacked" / "mathjax"
         with tarfile.open(tarball) as archive:
