@@ -23,6 +23,18 @@ def atomic_path(target):
     The temporary name records the host and process that write it; a process
     killed mid-write (SIGKILL, power cut) leaves its file behind, and the next
     write of the same ``target`` from that host removes it once that process is gone.
+
+    target: str or path of the file to write; its folder is created if needed.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     target = Path(folder) / "notes.txt"
+    ...     with atomic_path(target) as tmp:
+    ...         _ = tmp.write_text("spikes")
+    ...         print(target.exists())  # not yet: the text is in ``tmp``
+    ...     print(target.read_text())
+    False
+    spikes
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -43,7 +55,20 @@ def atomic_path(target):
 
 
 def write_json(path, data, indent: int = 2) -> Path:
-    """Write ``data`` as JSON to ``path`` through :func:`atomic_path`; return the path."""
+    """Write ``data`` as JSON (keys sorted) to ``path`` through :func:`atomic_path`; return the path.
+
+    data: anything ``json.dumps`` takes (dicts, lists, str, numbers, bools, None).
+    indent: spaces per nesting level, as in ``json.dumps``.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_json(Path(folder) / "metrics.json", {"epochs": 2, "accuracy": 0.5})
+    ...     print(path.read_text(), end="")
+    {
+      "accuracy": 0.5,
+      "epochs": 2
+    }
+    """
     path = Path(path)
     text = json.dumps(data, indent=indent, sort_keys=True) + "\n"
     with atomic_path(path) as tmp:

