@@ -5,6 +5,9 @@ Figure functions return the matplotlib ``Figure`` (the notebook shows it);
 :func:`save_figure` writes one atomically. The animation functions save a GIF
 through Pillow (and an MP4 only when an ``ffmpeg`` binary is on PATH), then
 close their figure and return the paths they wrote.
+
+The examples use this module's names and ``torch``; each closes its figure
+(``plt.close(fig)``) and writes files only into a temporary folder.
 """
 from __future__ import annotations
 
@@ -52,7 +55,18 @@ def _axes(ax, figsize):
 
 
 def save_figure(fig, path, dpi: int = 110) -> Path:
-    """Write ``fig`` to ``path`` (format from the extension) via a temporary file; return the path."""
+    """Write ``fig`` to ``path`` (format from the extension) via a temporary file; return the path.
+
+    fig: a matplotlib ``Figure``. path: str or path ending in ``.png``, ``.svg``,
+    ``.pdf``, ... dpi: dots per inch of a raster format.
+
+    >>> import tempfile
+    >>> fig = loss_curve([2.3, 1.1])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     print(save_figure(fig, Path(folder) / "loss.png", dpi=30).name)
+    loss.png
+    >>> plt.close(fig)
+    """
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
@@ -60,7 +74,15 @@ def save_figure(fig, path, dpi: int = 110) -> Path:
 
 
 def pixel_grid(image, title: str = "Pixel intensities"):
-    """One digit ``[28, 28]`` (or ``[1, 28, 28]``) as a grid with each intensity written in its cell."""
+    """One digit as a grid with each intensity written in its cell.
+
+    image: ``[28, 28]``, ``[1, 28, 28]`` or ``[784]`` float tensor in [0, 1].
+
+    >>> fig = pixel_grid(torch.zeros(1, 28, 28))
+    >>> len(fig.axes[0].texts)  # one number per pixel
+    784
+    >>> plt.close(fig)
+    """
     array = _image("image", image)
     fig, ax = plt.subplots(figsize=(8.5, 8.5))
     ax.imshow(array, cmap="Blues", vmin=0, vmax=1)
@@ -82,12 +104,30 @@ def raster(spikes, title: str = "Poisson spikes", ax=None):
 
     spikes: ``[T, 784]`` or ``[T, 1, 28, 28]`` (one image). Pixel ``(row, col)``
     sits at index ``row * 28 + col``, so a vertical stroke repeats every 28 columns.
+    Values are 0 or 1. ax: draw into these axes (``None``: a new figure).
+
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> fig = raster((torch.rand(10, 784) < 0.2).float())
+    >>> fig.axes[0].get_ylabel()
+    'time step'
+    >>> plt.close(fig)
     """
     return _draw_raster(_raster_array(spikes), "Greys", 0, title, ax)
 
 
 def rate_image(rates, title: str = "Firing rate", ax=None):
-    """Per-pixel firing rate ``[28, 28]`` (spikes / time steps) as an image on [0, 1]."""
+    """Per-pixel firing rate (spikes / time steps) as an image on [0, 1], with a colour bar.
+
+    rates: ``[28, 28]``, ``[1, 28, 28]`` or ``[784]`` float tensor in [0, 1], e.g.
+    ``spikes.mean(0)``. ax: draw into these axes (``None``: a new figure).
+
+    >>> spikes = (torch.rand(20, 28, 28) < 0.5).float()
+    >>> fig = rate_image(spikes.mean(0))
+    >>> len(fig.axes)  # the image and its colour bar
+    2
+    >>> plt.close(fig)
+    """
     array = _image("rates", rates)
     fig, ax = _axes(ax, (4, 4))
     shown = ax.imshow(array, cmap="magma", vmin=0, vmax=1)
@@ -101,7 +141,19 @@ def rate_vs_intensity(intensity, rate, num_steps: int, bins: int = 20):
     """Firing rate against pixel intensity, binned, with the identity line.
 
     intensity, rate: ``[N]`` (one entry per pixel). Each bin shows the mean
-    rate and the ±2 standard-error band a rate over ``num_steps`` steps should fall in.
+    rate and the ±2 standard-error band a rate over ``num_steps`` steps should fall in:
+    a pixel of intensity ``p`` fires ``Binomial(num_steps, p)`` times, so its rate has
+    mean ``p`` and standard error ``sqrt(p (1 - p) / num_steps)``.
+
+    intensity, rate: ``[N]`` float tensors in [0, 1]. num_steps: at least 1.
+    bins: number of equal bins over [0, 1], at least 1.
+
+    >>> intensity = torch.rand(784)
+    >>> rate = (torch.rand(50, 784) < intensity).float().mean(0)
+    >>> fig = rate_vs_intensity(intensity, rate, num_steps=50)
+    >>> fig.axes[0].get_xlabel()
+    'pixel intensity'
+    >>> plt.close(fig)
     """
     intensity, rate = _numpy("intensity", intensity, 1), _numpy("rate", rate, 1)
     if intensity.shape != rate.shape:
@@ -165,7 +217,20 @@ def lif_trace(currents, potentials, spikes, threshold: float, reset: str, title:
 
 
 def surrogate_plot(threshold: float = 1.0, slopes=(5.0, 10.0, 25.0), surrogate: str = "sigmoid"):
-    """Heaviside step (the forward spike) beside the surrogate derivative used backward."""
+    """Heaviside step (the forward spike) beside the surrogate derivative used backward.
+
+    Forward ``S = H(U - θ)`` (1 when ``U >= θ``); its true derivative is 0 except at
+    ``θ``, so learning uses a smooth surrogate ``dS/dU ≈ f(U - θ, slope)`` instead,
+    steeper and narrower for a larger slope.
+
+    threshold: ``θ > 0``. slopes: one curve per slope, each ``> 0``.
+    surrogate: a name from :data:`~snn_helpers.neurons.SURROGATES`.
+
+    >>> fig = surrogate_plot(slopes=(5.0, 25.0))
+    >>> [text.get_text() for text in fig.axes[1].get_legend().get_texts()]
+    ['true derivative (0; infinite at θ)', 'sigmoid surrogate, slope 5', 'sigmoid surrogate, slope 25']
+    >>> plt.close(fig)
+    """
     threshold = check_float("threshold", threshold, 0.0, low_open=True)
     check_choice("surrogate", surrogate, SURROGATES)
     slopes = [check_float(f"slopes[{i}]", s, 0.0, low_open=True) for i, s in enumerate(slopes)]
@@ -191,7 +256,15 @@ def surrogate_plot(threshold: float = 1.0, slopes=(5.0, 10.0, 25.0), surrogate: 
 
 
 def loss_curve(history, title: str = "Training loss"):
-    """Mean training loss per epoch (``history[i]`` is epoch ``i + 1``)."""
+    """Mean training loss per epoch (``history[i]`` is epoch ``i + 1``).
+
+    history: a non-empty list of finite numbers, e.g. what ``fit`` returns.
+
+    >>> fig = loss_curve([2.3, 1.2, 0.9])
+    >>> fig.axes[0].get_xticks().tolist()
+    [1, 2, 3]
+    >>> plt.close(fig)
+    """
     values = [check_float(f"history[{i}]", v) for i, v in enumerate(history)]
     if not values:
         raise ValueError("history must hold at least one epoch's loss, got an empty list")
@@ -207,7 +280,16 @@ def loss_curve(history, title: str = "Training loss"):
 
 
 def spike_count_bars(counts, label: int | None = None, title: str = "Output spike counts", ax=None):
-    """Bar chart of the output spike count of each class ``[C]``; the true label is drawn in green."""
+    """Bar chart of the output spike count of each class; the true label's bar is green.
+
+    counts: ``[C]`` tensor of spike counts (``spikes.sum(0)`` of one image).
+    label: the true class in ``0..C-1``, or ``None``. ax: draw into these axes (``None``: a new figure).
+
+    >>> fig = spike_count_bars(torch.tensor([0.0, 3.0, 1.0]), label=1)
+    >>> [int(bar.get_height()) for bar in fig.axes[0].patches]
+    [0, 3, 1]
+    >>> plt.close(fig)
+    """
     counts = _numpy("counts", counts, 1)
     fig, ax = _axes(ax, (6, 3.6))
     ax.bar(range(len(counts)), counts, color=_bar_colors(len(counts), label))
@@ -227,7 +309,15 @@ def _bar_colors(n: int, label: int | None) -> list[str]:
 def output_traces(potentials, spikes, threshold: float, label: int | None = None):
     """Membrane potential (before reset) of each output neuron over time, one small panel each.
 
-    potentials, spikes: ``[T, C]`` for one input image.
+    potentials, spikes: ``[T, C]`` float tensors for one input image (spikes 0 or 1).
+    threshold: ``> 0``, drawn dashed. label: the true class, drawn in green, or ``None``.
+
+    >>> spikes = torch.zeros(20, 2)
+    >>> spikes[5, 1] = 1.0
+    >>> fig = output_traces(torch.rand(20, 2), spikes, threshold=1.0, label=1)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['neuron 0: 0 spikes', 'neuron 1: 1 spikes']
+    >>> plt.close(fig)
     """
     potentials = _numpy("potentials", potentials, 2)
     spikes = _numpy("spikes", spikes, 2)
@@ -259,7 +349,16 @@ def output_traces(potentials, spikes, threshold: float, label: int | None = None
 def confusion_counts(preds, truth, num_classes: int = 10) -> torch.Tensor:
     """``[C, C]`` counts: entry ``[i, j]`` is how many images of class ``i`` were predicted ``j``.
 
+    ``counts[i, j] = #{n : truth[n] = i and preds[n] = j}``; row ``i`` sums to the
+    number of images of class ``i``, the diagonal holds the correct predictions.
+
     preds, truth: integer tensors ``[N]`` with values in ``[0, num_classes)``.
+    num_classes: ``C``, at least 1. Returns an int64 tensor ``[C, C]``.
+
+    >>> confusion_counts(torch.tensor([0, 1, 1, 2]), torch.tensor([0, 1, 2, 2]), num_classes=3)
+    tensor([[1, 0, 0],
+            [0, 1, 0],
+            [0, 1, 1]])
     """
     num_classes = check_int("num_classes", num_classes, 1)
     for name, value in (("preds", preds), ("truth", truth)):
@@ -274,7 +373,15 @@ def confusion_counts(preds, truth, num_classes: int = 10) -> torch.Tensor:
 
 
 def confusion_matrix(counts, title: str = "Confusion matrix"):
-    """Heat map of ``[C, C]`` counts (rows: true class, columns: predicted), numbers in the cells."""
+    """Heat map of ``[C, C]`` counts (rows: true class, columns: predicted), numbers in the cells.
+
+    counts: ``[C, C]`` tensor, e.g. from :func:`confusion_counts`.
+
+    >>> fig = confusion_matrix(torch.tensor([[5, 1], [2, 4]]))
+    >>> [text.get_text() for text in fig.axes[0].texts]
+    ['5', '1', '2', '4']
+    >>> plt.close(fig)
+    """
     counts = _numpy("counts", counts, 2)
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     shown = ax.imshow(counts, cmap="Blues")
@@ -319,7 +426,14 @@ def _with_mp4(gif_path, mp4_path) -> list[Path]:
 def encoding_animation(spikes, gif_path, fps: float = 5) -> list[Path]:
     """GIF of one digit spiking: the spikes at step t beside the running firing rate so far.
 
-    spikes: ``[T, 28, 28]`` or ``[T, 1, 28, 28]``. Returns ``[gif_path]``.
+    spikes: ``[T, 28, 28]`` or ``[T, 1, 28, 28]`` float tensor of 0s and 1s (one frame per step).
+    gif_path: str or path of the GIF. fps: frames per second, ``> 0``. Returns ``[gif_path]``.
+
+    >>> import tempfile
+    >>> spikes = (torch.rand(2, 28, 28) < 0.5).float()
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     print([path.name for path in encoding_animation(spikes, Path(folder) / "digit.gif")])
+    ['digit.gif']
     """
     array = _numpy("spikes", spikes)
     if array.ndim < 2 or array[0].size != SIDE * SIDE:
@@ -360,7 +474,15 @@ def top_classes(counts) -> list[int]:
 
 
 def describe_leader(counts) -> str:
-    """Who leads in ``counts [C]``, in words: "leading class 3", "tied: 3, 9" or "no spikes yet"."""
+    """Who leads in ``counts [C]``, in words: "leading class 3", "tied: 3, 9" or "no spikes yet".
+
+    >>> describe_leader(torch.tensor([0, 4, 1]))
+    'leading class 1'
+    >>> describe_leader(torch.tensor([2, 0, 2]))
+    'tied: 0, 2'
+    >>> describe_leader(torch.zeros(3))
+    'no spikes yet'
+    """
     leaders = top_classes(counts)
     if not _numpy("counts", counts, 1).any():
         return "no spikes yet"
@@ -390,6 +512,13 @@ def spike_count_animation(spikes, label: int | None, gif_path, mp4_path=None, fp
 
     spikes: ``[T, C]`` output spikes. Writes ``gif_path`` and, when an ffmpeg
     binary is on PATH and ``mp4_path`` is given, an MP4 too. Returns the paths written.
+    label: the true class, drawn in green, or ``None``. fps: frames per second, ``> 0``.
+
+    >>> import tempfile
+    >>> spikes = torch.eye(2)  # step t: only class t fires
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     print([path.name for path in spike_count_animation(spikes, 0, Path(folder) / "counts.gif")])
+    ['counts.gif']
     """
     array = _numpy("spikes", spikes, 2)
     cumulative = np.cumsum(array, axis=0)
@@ -421,6 +550,14 @@ def code_raster(spikes, title: str = "Spikes", ax=None):
     """Raster like :func:`raster` that also shows OFF spikes (value -1, delta code) in red.
 
     spikes: ``[T, 784]`` or ``[T, 1, 28, 28]`` with values in {-1, 0, 1}.
+    ax: draw into these axes (``None``: a new figure).
+
+    >>> spikes = torch.zeros(4, 784)
+    >>> spikes[1, :28], spikes[2, :28] = 1.0, -1.0  # the top row switches on, then off
+    >>> fig = code_raster(spikes, title="delta code")
+    >>> fig.axes[0].get_title()
+    'delta code'
+    >>> plt.close(fig)
     """
     return _draw_raster(_raster_array(spikes), _SIGNED, -1, title, ax)
 
@@ -431,7 +568,14 @@ def code_image(spikes, code: str, ax=None):
     ``rate``: spikes per step; ``latency``: the step of each pixel's first spike
     (blank where it never fires); ``delta``: ON and OFF spikes per step (the
     edges that the movement reveals).
-    spikes: ``[T, 784]`` or ``[T, 1, 28, 28]`` of one image.
+    spikes: ``[T, 784]`` or ``[T, 1, 28, 28]`` of one image. code: ``"rate"``,
+    ``"latency"`` or ``"delta"``. ax: draw into these axes (``None``: a new figure).
+
+    >>> from snn_helpers.encoding import latency_encode
+    >>> fig = code_image(latency_encode(torch.rand(1, 28, 28), 10), "latency")
+    >>> fig.axes[1].get_ylabel()  # the colour bar
+    'step of the first spike'
+    >>> plt.close(fig)
     """
     check_choice("code", code, CODE_NAMES)
     array = _raster_array(spikes)
@@ -453,7 +597,14 @@ def code_rows(codes: dict, title: str | None = None):
     """One row per code: its raster (left) and :func:`code_image` (right), with its spike count.
 
     codes: maps a code name (``rate``, ``latency``, ``delta``) to the spikes
-    ``[T, 1, 28, 28]`` of one image under that code.
+    ``[T, 1, 28, 28]`` of one image under that code. title: above all rows, or ``None``.
+
+    >>> from snn_helpers.encoding import latency_encode
+    >>> image = torch.linspace(0, 1, 784).reshape(1, 28, 28)  # one black pixel, 783 lit
+    >>> fig = code_rows({"latency": latency_encode(image, 10)})
+    >>> fig.axes[0].get_title()
+    'latency code: 783 spikes in 10 steps'
+    >>> plt.close(fig)
     """
     if not isinstance(codes, dict) or not codes:
         raise ValueError("codes must be a non-empty dict mapping 'rate', 'latency' or 'delta' to spikes")
