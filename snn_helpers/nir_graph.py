@@ -28,6 +28,8 @@ Two things do not carry over:
   last bits. A round trip is spike-for-spike identical when no potential is on
   the threshold or within that rounding of it (:func:`compare_with_snntorch`
   reports the smallest distance).
+
+The examples use this module's names, ``torch`` and :class:`~snn_helpers.model.SNN`.
 """
 from __future__ import annotations
 
@@ -61,6 +63,12 @@ def lif_parameters(beta: float, threshold: float, size: int, dt: float = DT) -> 
 
     Returns float64 arrays of shape ``[size]``: ``tau = dt / (1 - beta)``,
     ``r = tau / dt``, ``v_leak = 0``, ``v_threshold = threshold``, ``v_reset = 0``.
+
+    beta: leak per step in [0, 1) (1 would mean ``tau`` infinite). threshold: ``> 0``.
+    size: neurons in the layer. dt: seconds per step, ``> 0`` (default :data:`DT`).
+
+    >>> {key: value.round(6).tolist() for key, value in lif_parameters(0.9, 1.0, size=2).items()}
+    {'tau': [0.001, 0.001], 'r': [10.0, 10.0], 'v_leak': [0.0, 0.0], 'v_threshold': [1.0, 1.0], 'v_reset': [0.0, 0.0]}
     """
     beta = check_float("beta", beta, 0.0, 1.0)
     if beta == 1.0:
@@ -76,6 +84,16 @@ def to_nir(model: SNN, dt: float = DT):
     """The network as a ``nir.NIRGraph``: ``input -> fc1 -> lif1 -> ... -> output``.
 
     Refuses (:class:`NIRGraphError`) a model that resets by subtraction.
+
+    model: an :class:`SNN` with ``reset="zero"``. dt: seconds per step, ``> 0``.
+
+    >>> graph = to_nir(SNN([4, 3, 2]))
+    >>> list(graph.edges)
+    [('input', 'fc1'), ('fc1', 'lif1'), ('lif1', 'fc2'), ('fc2', 'lif2'), ('lif2', 'output')]
+    >>> to_nir(SNN([4, 2], reset="subtract"))
+    Traceback (most recent call last):
+    ...
+    snn_helpers.nir_graph.NIRGraphError: this model resets by subtraction (reset='subtract'), which NIR 1.0 cannot express: ...
     """
     nir = _nir()
     if not isinstance(check_module("model", model), SNN):
@@ -102,7 +120,16 @@ def to_nir(model: SNN, dt: float = DT):
 
 
 def export_nir(model: SNN, path, dt: float = DT) -> Path:
-    """Write :func:`to_nir` of ``model`` to ``path`` (HDF5, via a temporary file); return the path."""
+    """Write :func:`to_nir` of ``model`` to ``path`` (HDF5, via a temporary file); return the path.
+
+    path: str or path of the file (not a folder). dt: as in :func:`to_nir`.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = export_nir(SNN([4, 3, 2]), Path(folder) / "tiny.nir")
+    ...     print(path.name, sorted(read_nir(path).nodes))
+    tiny.nir ['fc1', 'fc2', 'input', 'lif1', 'lif2', 'output']
+    """
     path = check_checkpoint_path("path", path)
     graph = to_nir(model, dt)  # refuses before anything is written
     with atomic_path(path) as tmp:
@@ -111,7 +138,15 @@ def export_nir(model: SNN, path, dt: float = DT) -> Path:
 
 
 def read_nir(path):
-    """Read a NIR file; a missing, truncated or foreign file raises :class:`NIRGraphError`."""
+    """Read a NIR file into a ``nir.NIRGraph``; a missing, truncated or foreign file raises :class:`NIRGraphError`.
+
+    path: str or path of the file, e.g. one :func:`export_nir` wrote (see its example).
+
+    >>> read_nir("missing.nir")
+    Traceback (most recent call last):
+    ...
+    snn_helpers.nir_graph.NIRGraphError: NIR file missing.nir does not exist
+    """
     path = check_path("path", path)
     if not path.is_file():
         raise NIRGraphError(f"NIR file {path} does not exist")
@@ -123,7 +158,15 @@ def read_nir(path):
 
 
 def load_nir(path) -> SNN:
-    """Read a NIR file and build the :class:`SNN` it describes (:func:`from_nir`)."""
+    """Read a NIR file and build the :class:`SNN` it describes (:func:`from_nir`).
+
+    path: str or path of the file.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     print(load_nir(export_nir(SNN([4, 3, 2]), Path(folder) / "tiny.nir")).sizes)
+    (4, 3, 2)
+    """
     return from_nir(read_nir(path))
 
 
@@ -135,7 +178,15 @@ def from_nir(graph) -> SNN:
     ``beta = 1 - dt/tau`` and one threshold for all neurons, and ``r = tau/dt``.
     ``dt`` comes from ``graph.metadata["dt"]``, else from ``tau / r`` when that is
     the same for every neuron (snnTorch's files). Anything else raises
-    :class:`NIRGraphError` naming the node and the problem. The model resets to zero.
+    :class:`NIRGraphError` naming the node and the problem. The model resets to zero
+    and is in ``eval`` mode; ``beta`` is rounded to :data:`BETA_DIGITS` significant digits.
+
+    graph: a ``nir.NIRGraph``, e.g. from :func:`to_nir` or :func:`read_nir`.
+
+    >>> model = SNN([4, 3, 2], beta=0.9)
+    >>> back = from_nir(to_nir(model))
+    >>> back.settings()["beta"], torch.equal(back.fcs[0].weight, model.fcs[0].weight)
+    (0.9, True)
     """
     nir = _nir()
     if not isinstance(graph, nir.NIRGraph):
@@ -279,6 +330,14 @@ def threshold_ties(model: SNN, x: torch.Tensor) -> int:
 
     There, this series (``U >= threshold``) spikes and NIR and snnTorch (``U > threshold``)
     do not; with none, the two agree spike for spike.
+
+    model: an :class:`SNN`. x: input spikes ``[T, B, N]`` (``N`` = ``model.sizes[0]``), floats.
+
+    >>> model = SNN([1, 1], beta=0.9)
+    >>> with torch.no_grad():  # U[t] = 1 * input + 0 = 1.0, exactly the threshold, every step
+    ...     _ = model.fcs[0].weight.fill_(1.0), model.fcs[0].bias.zero_()
+    >>> threshold_ties(model, torch.ones(3, 1, 1))
+    3
     """
     check_tensor("x", x)
     with torch.no_grad():
@@ -295,6 +354,11 @@ def as_reset_to_zero(model: SNN) -> SNN:
 
     For a model trained with reset by subtraction this is a different network:
     it is what a NIR file of it would describe (snnTorch's export writes it without a word).
+
+    model: an :class:`SNN`; it is not changed.
+
+    >>> as_reset_to_zero(SNN([4, 2], reset="subtract")).settings()["reset"]
+    'zero'
     """
     if not isinstance(check_module("model", model), SNN):
         raise TypeError(f"model must be a snn_helpers.SNN, got {type(model).__name__}")
@@ -304,7 +368,19 @@ def as_reset_to_zero(model: SNN) -> SNN:
 
 
 def describe(graph) -> list[str]:
-    """One line per node of a chain-shaped NIR graph, in edge order: its name, type and parameters."""
+    """One line per node of a chain-shaped NIR graph, in edge order: its name, type and parameters.
+
+    graph: a ``nir.NIRGraph`` whose edges form one chain from its ``Input`` node.
+
+    >>> for line in describe(to_nir(SNN([4, 3, 2], beta=0.9))):
+    ...     print(line)
+    input   Input   shape [4]
+    fc1     Affine  weight (3, 4), bias (3,)
+    lif1    LIF     3 neurons: tau 0.001 s, r 10, v_leak 0, v_threshold 1, v_reset 0
+    fc2     Affine  weight (2, 3), bias (2,)
+    lif2    LIF     2 neurons: tau 0.001 s, r 10, v_leak 0, v_threshold 1, v_reset 0
+    output  Output  shape [2]
+    """
     nir = _nir()
     following = dict(graph.edges)
     name = next(name for name, node in graph.nodes.items() if isinstance(node, nir.Input))
@@ -351,6 +427,21 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
     in any layer and step, came within :data:`NEAR_STEPS` float32 steps of the threshold. A tie or a
     rounding difference can only start where a potential is on or next to the threshold, so a correct
     import has no unexplained image.
+
+    model: an :class:`SNN` taking 784 inputs. net: the same network imported into snnTorch.
+    images: ``[N, 1, 28, 28]`` float tensor in [0, 1]; labels: ``[N]`` integers.
+    num_steps: time steps of the Poisson code, at least 1. generator: draws the spikes
+    (``None``: torch's global one). batch_size: images per forward pass.
+
+    >>> from snntorch.import_nir import import_from_nir
+    >>> _ = torch.manual_seed(0)
+    >>> model = SNN([784, 10])
+    >>> net = import_from_nir(to_nir(model))  # snnTorch prints a line here
+    replace rnn subgraph with nirgraph
+    >>> result = compare_with_snntorch(model, net, torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 2, 3]),
+    ...                                num_steps=5, generator=torch.Generator().manual_seed(0))
+    >>> result["images"], result["differing_spikes"], result["unexplained_images"]
+    (4, 0, 0)
     """
     check_tensor("images", images)
     totals = dict.fromkeys(("output_spikes", "differing_spikes", "ties", "same_predictions", "correct",
@@ -388,6 +479,14 @@ def snntorch_spikes(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
 
     Its ``Leaky`` neurons keep their membrane between calls, so every one is
     reset first: without that a second run would start where the first ended.
+
+    net: a network from ``import_from_nir``. x: input spikes ``[T, B, N]``, floats.
+
+    >>> from snntorch.import_nir import import_from_nir
+    >>> net = import_from_nir(to_nir(SNN([784, 10])))
+    replace rnn subgraph with nirgraph
+    >>> snntorch_spikes(net, torch.zeros(5, 4, 784)).shape
+    torch.Size([5, 4, 10])
     """
     import snntorch  # imported on use
     check_tensor("x", x, ndim=3)
