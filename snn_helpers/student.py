@@ -16,6 +16,8 @@ without a course database:
 - ``ComputeChecksums``: checksums of the grade cells, for nbgrader's autograder.
 
 The copies go to ``build/student/`` (git-ignored), ready to hand out.
+
+The examples use this module's names and ``nbformat``.
 """
 from __future__ import annotations
 
@@ -31,7 +33,11 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
 
 def student_dir() -> Path:
-    """Where the student notebooks go: ``build/student``."""
+    """Where the student notebooks go: ``build/student``.
+
+    >>> student_dir().parts[-2:]
+    ('build', 'student')
+    """
     return PROJECT_ROOT / "build" / "student"
 
 
@@ -46,6 +52,8 @@ def _pipeline():
 
 def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The student version of an instructor ``notebook`` (a copy; the argument is not changed).
+
+    notebook: an nbformat v4 notebook whose exercise cells carry nbgrader metadata.
 
     >>> cell = nbformat.v4.new_code_cell(
     ...     "def double(x):\\n    ### BEGIN SOLUTION\\n    return 2 * x\\n    ### END SOLUTION",
@@ -70,7 +78,16 @@ def exercise_cells(notebook: nbformat.NotebookNode) -> list[tuple[nbformat.Noteb
     """Each exercise of ``notebook``: ``(solution cell, [its grade cells])``.
 
     The grade cells of an exercise are the nbgrader grade cells between its
-    solution cell and the next solution cell.
+    solution cell and the next solution cell; cells before the first solution cell
+    belong to no exercise.
+
+    notebook: an nbformat v4 notebook with nbgrader metadata.
+
+    >>> solution = nbformat.v4.new_code_cell("answer = 42", metadata={"nbgrader": {"solution": True}})
+    >>> check = nbformat.v4.new_code_cell("check(answer)", metadata={"nbgrader": {"grade": True}})
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Exercise"), solution, check])
+    >>> [(cell.source, [grade.source for grade in grades]) for cell, grades in exercise_cells(nb)]
+    [('answer = 42', ['check(answer)'])]
     """
     exercises = []
     for cell in notebook.cells:
@@ -83,7 +100,13 @@ def exercise_cells(notebook: nbformat.NotebookNode) -> list[tuple[nbformat.Noteb
 
 
 def solution_lines(source: str) -> list[str]:
-    """The lines strictly between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` in ``source``."""
+    """The lines strictly between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` in ``source``.
+
+    source: a cell's source text; every solution region in it counts.
+
+    >>> solution_lines("def f(x):\\n    ### BEGIN SOLUTION\\n    return x\\n    ### END SOLUTION")
+    ['    return x']
+    """
     lines, inside = [], False
     for line in source.splitlines():
         if BEGIN in line:
@@ -99,6 +122,17 @@ def write_student_notebooks(paths, out_dir=None) -> list[Path]:
     """Write the student version of each notebook in ``paths`` to ``out_dir`` (default ``build/student``).
 
     Each file is written to a temporary name and renamed. Returns the written paths.
+
+    paths: str or paths of ``.ipynb`` files. out_dir: str or path of the folder
+    (created if needed); ``None`` means :func:`student_dir`.
+
+    >>> import tempfile
+    >>> cell = nbformat.v4.new_code_cell("x = 1  # no exercise here")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     nbformat.write(nbformat.v4.new_notebook(cells=[cell]), Path(folder) / "01.ipynb")
+    ...     written = write_student_notebooks([Path(folder) / "01.ipynb"], Path(folder) / "student")
+    ...     print([path.relative_to(folder).as_posix() for path in written])
+    ['student/01.ipynb']
     """
     out_dir = Path(student_dir() if out_dir is None else out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

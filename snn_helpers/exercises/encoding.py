@@ -27,7 +27,15 @@ def check_rate_encoder(encode) -> None:
     It must return float spikes ``[num_steps, *images.shape]`` of 0s and 1s;
     black pixels never fire, white ones always; every pixel fires with
     probability equal to its intensity (within 5 binomial standard deviations),
-    with a fresh draw for every step and every pixel.
+    with a fresh draw for every step and every pixel. Prints one ✓ line or raises
+    :class:`~snn_helpers.exercises.ExerciseError` saying what is wrong.
+
+    >>> def always_on(images, num_steps):  # a wrong answer
+    ...     return torch.ones(num_steps, *images.shape)
+    >>> check_rate_encoder(always_on)
+    Traceback (most recent call last):
+    ...
+    snn_helpers.exercises.ExerciseError: black pixels (intensity 0) fired 8000 times in 200 steps; they must never fire
     """
     images = LEVELS.repeat(COPIES, 1)  # [COPIES, levels]: every intensity COPIES times
     with torch.random.fork_rng():      # reproducible verdicts, the notebook's random state untouched
@@ -85,7 +93,15 @@ def check_latency_encoder(encode) -> None:
     """Check ``encode(images, num_steps)`` against :func:`snn_helpers.latency_encode`.
 
     Every lit pixel (intensity ``x > 0``) must fire exactly once, at step
-    ``round((1 - x) * (num_steps - 1))``; black pixels never fire.
+    ``round((1 - x) * (num_steps - 1))``; black pixels never fire. Tried with 10,
+    25 and 1 steps on every intensity ``k / 255``.
+
+    >>> def silent(images, num_steps):  # a wrong answer
+    ...     return torch.zeros(num_steps, *images.shape)
+    >>> check_latency_encoder(silent)
+    Traceback (most recent call last):
+    ...
+    snn_helpers.exercises.ExerciseError: with 10 steps 255 lit pixels never fired, e.g. intensity 0.004; ...
     """
     images = torch.arange(256.0).div(255).reshape(16, 16)  # every MNIST intensity k / 255
     name = getattr(encode, "__name__", "your encoder")

@@ -56,7 +56,16 @@ def _check_table(table, preds, truth, num_classes: int) -> None:
 def check_confusion(confusion_by_hand) -> None:
     """Check ``confusion_by_hand(preds, truth, num_classes)`` against :func:`confusion_counts`.
 
-    Random predictions over 10 classes, then 12 classes of which only 10 occur.
+    Random predictions over 10 classes, then 12 classes of which only 10 occur:
+    the table must be ``[num_classes, num_classes]`` integers with
+    ``table[i, j]`` = images of true class ``i`` predicted as ``j``.
+
+    >>> def empty(preds, truth, num_classes):  # a wrong answer
+    ...     return torch.zeros(num_classes, num_classes, dtype=torch.long)
+    >>> check_confusion(empty)
+    Traceback (most recent call last):
+    ...
+    snn_helpers.exercises.ExerciseError: your table adds up to 0, but there are 500 images: ...
     """
     cases = [(500, 10, 10, 0), (200, 10, 12, 1)]  # images, classes used, num_classes, seed
     for n, used, num_classes, seed in cases:
@@ -83,7 +92,19 @@ def _row(counts: torch.Tensor, k: int) -> str:
 
 
 def check_predict_with_ties(predict_with_ties) -> None:
-    """Check ``predict_with_ties(counts) -> (preds, tied)`` on spike counts with many ties."""
+    """Check ``predict_with_ties(counts) -> (preds, tied)`` on spike counts with many ties.
+
+    counts: ``[N, 10]`` float spike counts. ``preds`` must be ``argmax`` (the lowest
+    of the tied classes), integers ``[N]``; ``tied`` is ``True`` where several classes
+    share the top count (all-zero rows included), booleans ``[N]``.
+
+    >>> def argmax_only(counts):  # a wrong answer: no ``tied``
+    ...     return counts.argmax(1)
+    >>> check_predict_with_ties(argmax_only)
+    Traceback (most recent call last):
+    ...
+    snn_helpers.exercises.ExerciseError: predict_with_ties should return two things, (preds, tied), but it returned Tensor
+    """
     counts = _counts_with_ties()
     n = len(counts)
     answer = attempt(predict_with_ties, counts.clone())

@@ -162,7 +162,15 @@ def check_lif_by_hand(lif_by_hand) -> None:
     """Exercise 2.1: ``lif_by_hand(currents [T], beta, threshold) -> (spikes [T], potentials [T])``.
 
     A LIF neuron that resets to zero, compared with ``snn_helpers.LIF`` on
-    constant, exact-threshold, random-spike and random-current input.
+    constant, exact-threshold, random-spike and random-current input: the spikes
+    must match exactly and the potentials (before reset) to within 1e-5 (relative above 1).
+
+    >>> def lif_by_hand(currents, beta, threshold):  # the stub students start from
+    ...     raise NotImplementedError()
+    >>> check_lif_by_hand(lif_by_hand)
+    Traceback (most recent call last):
+    ...
+    snn_helpers.exercises.ExerciseError: `lif_by_hand` is not written yet: ...
     """
     steps = _check_neuron(lif_by_hand, "zero")
     summary = _constant_input_summary(lif_by_hand, getattr(lif_by_hand, "__name__", "lif_by_hand"), "zero")
@@ -171,7 +179,17 @@ def check_lif_by_hand(lif_by_hand) -> None:
 
 
 def check_lif_subtract(lif_subtract) -> None:
-    """Exercise 2.2: the same neuron with reset by subtraction, ``M[t] = U[t] − θ·S[t]``."""
+    """Exercise 2.2: the same neuron with reset by subtraction, ``M[t] = U[t] − θ·S[t]``.
+
+    Compared with ``snn_helpers.LIF(reset="subtract")`` as in :func:`check_lif_by_hand`.
+
+    >>> def lif_subtract(currents, beta, threshold):  # the stub students start from
+    ...     raise NotImplementedError()
+    >>> check_lif_subtract(lif_subtract)
+    Traceback (most recent call last):
+    ...
+    snn_helpers.exercises.ExerciseError: `lif_subtract` is not written yet: ...
+    """
     steps = _check_neuron(lif_subtract, "subtract")
     passed(f"your subtracting neuron matches snn_helpers.LIF(reset=\"subtract\") spike for spike over "
            f"{steps} steps of {len(_inputs('subtract'))} inputs")
@@ -186,6 +204,13 @@ def _named(function, name: str):
 def check_arctan_spike(spike_class) -> None:
     """Exercise 2.3: ``spike_class.apply(mem, threshold, slope)`` is the step forward and the
     arctan surrogate ``(k/2) / (1 + (π/2·k·(U − θ))²)`` times ``grad_output`` backward.
+
+    spike_class: the ``torch.autograd.Function`` subclass itself (not an instance).
+
+    >>> check_arctan_spike(torch.sigmoid)  # a function, not the class
+    Traceback (most recent call last):
+    ...
+    snn_helpers.exercises.ExerciseError: pass the class itself, a subclass of torch.autograd.Function, got a value of type ...
     """
     name = getattr(spike_class, "__name__", type(spike_class).__name__)
     expect(isinstance(spike_class, type) and issubclass(spike_class, torch.autograd.Function),

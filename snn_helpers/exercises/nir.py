@@ -35,7 +35,15 @@ def check_nir_lif_parameters(function) -> None:
 
     One Euler step of ``tau * dv/dt = -v + r * I`` is ``v <- (1 - dt/tau) * v +
     (r * dt/tau) * I``; it must keep ``beta`` of the membrane and add the current
-    unscaled, for every ``beta`` in :data:`BETAS` and ``dt`` in :data:`DTS`.
+    unscaled, for every ``beta`` in :data:`BETAS` and ``dt`` in :data:`DTS`: so
+    ``1 - dt/tau = beta`` and ``r * dt / tau = 1``.
+
+    >>> def same_tau(beta, dt):  # a wrong answer
+    ...     return 1.0, 1.0
+    >>> check_nir_lif_parameters(same_tau)
+    Traceback (most recent call last):
+    ...
+    snn_helpers.exercises.ExerciseError: for beta = 0.9 and dt = 0.0001, your tau = 1 makes one Euler step keep 1 - dt/tau = 0.9999 ...
     """
     name = getattr(function, "__name__", "your function")
     for dt in DTS:
@@ -65,7 +73,15 @@ def check_nir_lif_step(function) -> None:
 
     ``v`` and ``current`` are float64 tensors ``[N]``. The new potential is
     ``v + dt/tau * (-v + r * current)``; a neuron spikes when it is strictly above
-    ``v_threshold``, and then its ``v_next`` is ``v_reset = 0``.
+    ``v_threshold``, and then its ``v_next`` is ``v_reset = 0``. ``spikes`` and
+    ``v_next`` must be float tensors ``[N]``.
+
+    >>> def nir_lif_step(v, current, tau, r, v_threshold, dt):  # the stub students start from
+    ...     raise NotImplementedError()
+    >>> check_nir_lif_step(nir_lif_step)
+    Traceback (most recent call last):
+    ...
+    snn_helpers.exercises.ExerciseError: `nir_lif_step` is not written yet: ...
     """
     name = getattr(function, "__name__", "your function")
     beta, dt, threshold = 0.9, 1e-4, 1.0

@@ -44,6 +44,17 @@ def train_epoch(model, loader, optimizer, num_steps: int, encode) -> list[float]
     num_steps)``, output spikes ``model(spikes)`` ``[T, B, 10]``, cross-entropy on their
     counts, ``zero_grad``, ``backward``, ``optimizer.step()``. Returns the loss of
     every mini-batch, in order.
+
+    model: an :class:`~snn_helpers.model.SNN`. loader: yields ``(images, labels)``.
+    optimizer: a ``torch.optim`` optimizer of ``model``'s parameters.
+    num_steps: time steps, at least 1. encode: ``encode(images, num_steps)`` gives spikes ``[T, B, ...]``.
+
+    >>> _ = torch.manual_seed(0)
+    >>> model = SNN([784, 10])
+    >>> loader = BatchLoader(torch.rand(8, 1, 28, 28), torch.arange(8), batch_size=4)
+    >>> losses = train_epoch(model, loader, torch.optim.SGD(model.parameters(), lr=0.1), 5, poisson_encode)
+    >>> len(losses)  # one per mini-batch
+    2
     """
     return _epoch(model, loader, optimizer, num_steps, encode)
 
@@ -60,7 +71,15 @@ def _loss_case(steps=8, batch=16, classes=10, seed=0):
 
 def check_spike_count_loss(spike_count_loss) -> None:
     """Exercise 3.1: ``spike_count_loss(spikes [T, B, C], labels [B])`` is the batch mean of the
-    cross-entropy of the spike counts, a differentiable 0-dimensional tensor."""
+    cross-entropy of the spike counts, a differentiable 0-dimensional tensor.
+
+    >>> def spike_count_loss(spikes, labels):  # a wrong answer: a number, not a tensor
+    ...     return 0.0
+    >>> check_spike_count_loss(spike_count_loss)
+    Traceback (most recent call last):
+    ...
+    snn_helpers.exercises.ExerciseError: `spike_count_loss` returned a float; return the tensor itself (not `loss.item()`), ...
+    """
     spikes, labels = _loss_case()
     given = spikes.clone().requires_grad_(True)
     loss = attempt(spike_count_loss, given, labels)
@@ -156,7 +175,16 @@ def _distance(model, other) -> float:
 def check_train_one_epoch(train_one_epoch) -> None:
     """Exercise 3.2: ``train_one_epoch(model, loader, optimizer, num_steps, encode)`` runs one epoch
     and returns the batch losses. Compared with :func:`train_epoch` from the same seeds: the weights
-    after the epoch to 1e-5 and every returned loss."""
+    after the epoch to 1e-5 and every returned loss. A wrong result is compared with the usual
+    mistakes (no ``zero_grad``, the loss on the last step or on the mean over time) to say which.
+
+    >>> def train_one_epoch(model, loader, optimizer, num_steps, encode):  # the stub students start from
+    ...     raise NotImplementedError()
+    >>> check_train_one_epoch(train_one_epoch)
+    Traceback (most recent call last):
+    ...
+    snn_helpers.exercises.ExerciseError: `train_one_epoch` is not written yet: ...
+    """
     start, _ = _epoch_case()
     losses, model = _run(train_one_epoch)
     want, reference = _run(_epoch)
