@@ -1,7 +1,14 @@
 """Argument checks shared by every public function.
 
 Each check raises before any work is done, with a message that names the
-argument and the values it accepts.
+argument and the values it accepts; on success it returns the value.
+
+>>> check_int("num_steps", 25, 1)
+25
+>>> check_float("beta", 1.5, 0.0, 1.0)
+Traceback (most recent call last):
+...
+ValueError: beta must be in [0.0, 1.0], got 1.5
 """
 from __future__ import annotations
 
@@ -116,8 +123,17 @@ def check_choice(name: str, value, choices) -> str:
 
 def check_tensor(name: str, value, ndim: int | tuple[int, ...] | None = None,
                  last_dims: tuple[int, ...] | None = None, integer: bool = False) -> torch.Tensor:
-    """Check that ``value`` is a floating (``integer=True``: integer) tensor with the
-    expected rank and trailing sizes."""
+    """Return ``value`` if it is a floating (``integer=True``: integer) tensor of the expected rank.
+
+    ndim: allowed numbers of dimensions (``None``: any). last_dims: required trailing sizes.
+
+    >>> check_tensor("images", torch.zeros(2, 1, 28, 28), last_dims=(28, 28)).shape
+    torch.Size([2, 1, 28, 28])
+    >>> check_tensor("labels", torch.zeros(2), integer=True)
+    Traceback (most recent call last):
+    ...
+    TypeError: labels must be an integer tensor, got dtype torch.float32
+    """
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if integer and (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool):
@@ -135,7 +151,7 @@ def check_tensor(name: str, value, ndim: int | tuple[int, ...] | None = None,
 
 
 def check_unit_interval(name: str, value: torch.Tensor) -> torch.Tensor:
-    """Check that every entry of a tensor is a number in [0, 1] (no NaN), in one pass."""
+    """Return ``value`` if every entry is a number in [0, 1] (no NaN), checked in one pass."""
     if not value.numel():
         return value
     low, high = torch.aminmax(value)  # a NaN anywhere makes both NaN
