@@ -27,9 +27,11 @@ import matplotlib
 import pytest
 import torch
 
-import snn_helpers
-
 matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+
+import snn_helpers  # noqa: E402
 
 ENTRY_MODULES = {"snn_helpers.__main__", "snn_helpers.cli"}
 
@@ -61,7 +63,7 @@ def test_doctests_pass(name, tmp_path, monkeypatch):
     with torch.random.fork_rng(devices=[]):  # examples seed torch; the tests after them see no change
         for test in doctest.DocTestFinder(exclude_empty=True).find(module):
             runner.run(test, out=report.write)
-            matplotlib.pyplot.close("all")
+            plt.close("all")
     result = runner.summarize(verbose=False)
     if result.failed:
         pytest.fail(f"{result.failed} of {result.attempted} examples failed in {name}:\n{report.getvalue()}",
