@@ -13,7 +13,9 @@ Left out of the second test, with the reason:
 - exception classes: the examples of the functions that raise them show them;
 - the few functions in :data:`NO_EXAMPLE`, each with the reason an example cannot
   run in well under a second without a download, a notebook kernel or a write
-  outside a temporary folder.
+  outside a temporary folder (a third test keeps that list current).
+
+Examples that need the MNIST files are marked ``+SKIP``: no doctest downloads.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 import snn_helpers  # noqa: E402
 
-ENTRY_MODULES = {"snn_helpers.__main__", "snn_helpers.cli"}
+ENTRY_MODULES = {"snn_helpers.cli"}
 
 # "module.function": why its docstring has no example that runs.
 NO_EXAMPLE = {
