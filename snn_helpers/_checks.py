@@ -97,11 +97,27 @@ def check_module(name: str, value) -> nn.Module:
     return value
 
 
-def check_loader(name: str, value):
-    """Return ``value`` if it is iterable and, when it has a length, not empty."""
+def check_sizes(name: str, value) -> tuple[int, ...]:
+    """Return ``value``, a list or tuple of at least two layer sizes each >= 1, as a tuple of ints."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list or tuple of layer sizes such as (784, 512, 256, 10), "
+                        f"got {type(value).__name__}")
+    if len(value) < 2:
+        raise ValueError(f"{name} must list at least an input and an output size, got {tuple(value)}")
+    return tuple(check_int(f"{name}[{i}]", n, 1) for i, n in enumerate(value))
+
+
+def check_loader(name: str, value, sized: bool = False):
+    """Return ``value`` if it is iterable and, when it has a length, not empty.
+
+    ``sized=True`` also requires ``len(value)`` (``fit`` needs the number of batches per epoch).
+    """
     if not isinstance(value, Iterable) or isinstance(value, (str, bytes, torch.Tensor)):
         raise TypeError(f"{name} must be an iterable of (images, labels) batches such as a "
                         f"BatchLoader, got {type(value).__name__}")
+    if sized and not hasattr(value, "__len__"):
+        raise TypeError(f"{name} must have a length (len() gives the batches per epoch), such as a "
+                        f"BatchLoader or a list of batches, got {type(value).__name__}")
     if hasattr(value, "__len__") and len(value) == 0:
         raise ValueError(f"{name} must yield at least one batch, got an empty {type(value).__name__}")
     return value
