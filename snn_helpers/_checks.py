@@ -76,7 +76,8 @@ def check_generator(name: str, value) -> torch.Generator | None:
 
 
 def check_device(name: str, value) -> torch.device | None:
-    """Return ``value`` as a ``torch.device`` (``None`` stays ``None``) or raise TypeError/ValueError."""
+    """Return ``value`` as a CPU or CUDA ``torch.device`` (``None`` stays ``None``) or raise
+    TypeError/ValueError; a CUDA device must exist on this machine."""
     if value is None:
         return None
     if not isinstance(value, (str, torch.device)):
@@ -84,9 +85,14 @@ def check_device(name: str, value) -> torch.device | None:
     try:
         device = torch.device(value)
     except RuntimeError:
-        raise ValueError(f"{name} must be a device such as 'cpu' or 'cuda', got {value!r}") from None
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
+        raise ValueError(f"{name} must be a device such as 'cpu' or 'cuda', got {value!r}")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"{name} is {value!r} but no CUDA GPU is available; use 'cpu' or None")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"{name} is {value!r} but this machine has {torch.cuda.device_count()} CUDA GPU(s), "
+                         f"numbered from 0")
     return device
 
 

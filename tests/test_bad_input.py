@@ -199,10 +199,12 @@ CASES = [
     _case(_predict, ValueError, "num_steps", "[1, inf)", num_steps=0),
     _case(_predict, TypeError, "generator", generator=1),
     _case(_predict, TypeError, "device", device=["cpu"]),
-    *([] if torch.cuda.is_available() else [_case(_predict, ValueError, "device", device="cuda")]),
+    _case(_predict, ValueError, "device", device=f"cuda:{torch.cuda.device_count()}"),  # one past the last GPU
+    _case(_predict, ValueError, "device", device="meta"),
     _case(_evaluate, TypeError, "loader", loader=None),
     _case(_evaluate, ValueError, "num_steps", "[1, inf)", num_steps=-2),
     _case(_evaluate, ValueError, "device", device="cuda:x"),
+    _case(_evaluate, ValueError, "device", device=torch.device("mps")),
 
     _case(load_checkpoint, TypeError, "path", path=None),
     _case(load_checkpoint, TypeError, "expected_settings", path="c.pt", expected_settings=[("sizes", 1)]),
