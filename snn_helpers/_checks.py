@@ -83,7 +83,8 @@ def check_generator(name: str, value) -> torch.Generator | None:
 
 
 def check_device(name: str, value) -> torch.device | None:
-    """Return ``value`` as a ``torch.device`` (``None`` stays ``None``) or raise TypeError/ValueError."""
+    """Return ``value`` as a CPU or CUDA ``torch.device`` (``None`` stays ``None``) or raise
+    TypeError/ValueError; a CUDA device must exist on this machine."""
     if value is None:
         return None
     if not isinstance(value, (str, torch.device)):
@@ -91,9 +92,14 @@ def check_device(name: str, value) -> torch.device | None:
     try:
         device = torch.device(value)
     except RuntimeError:
-        raise ValueError(f"{name} must be a device such as 'cpu' or 'cuda', got {value!r}") from None
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
+        raise ValueError(f"{name} must be a device such as 'cpu' or 'cuda', got {value!r}")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"{name} is {value!r} but no CUDA GPU is available; use 'cpu' or None")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"{name} is {value!r} but this machine has {torch.cuda.device_count()} CUDA GPU(s), "
+                         f"numbered from 0")
     return device
 
 
@@ -104,11 +110,27 @@ def check_module(name: str, value) -> nn.Module:
     return value
 
 
-def check_loader(name: str, value):
-    """Return ``value`` if it is iterable and, when it has a length, not empty."""
+def check_sizes(name: str, value) -> tuple[int, ...]:
+    """Return ``value``, a list or tuple of at least two layer sizes each >= 1, as a tuple of ints."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list or tuple of layer sizes such as (784, 512, 256, 10), "
+                        f"got {type(value).__name__}")
+    if len(value) < 2:
+        raise ValueError(f"{name} must list at least an input and an output size, got {tuple(value)}")
+    return tuple(check_int(f"{name}[{i}]", n, 1) for i, n in enumerate(value))
+
+
+def check_loader(name: str, value, sized: bool = False):
+    """Return ``value`` if it is iterable and, when it has a length, not empty.
+
+    ``sized=True`` also requires ``len(value)`` (``fit`` needs the number of batches per epoch).
+    """
     if not isinstance(value, Iterable) or isinstance(value, (str, bytes, torch.Tensor)):
         raise TypeError(f"{name} must be an iterable of (images, labels) batches such as a "
                         f"BatchLoader, got {type(value).__name__}")
+    if sized and not hasattr(value, "__len__"):
+        raise TypeError(f"{name} must have a length (len() gives the batches per epoch), such as a "
+                        f"BatchLoader or a list of batches, got {type(value).__name__}")
     if hasattr(value, "__len__") and len(value) == 0:
         raise ValueError(f"{name} must yield at least one batch, got an empty {type(value).__name__}")
     return value

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_float, check_int, check_tensor
+from ._checks import check_choice, check_float, check_int, check_sizes, check_tensor
 from .training import SCHEDULES, _encode, get_device, lr_factor
 
 ENERGY_SOURCE = ('M. Horowitz, "Computing\'s energy problem (and what we can do about it)", '
@@ -34,9 +34,7 @@ class ANN(nn.Sequential):
     """
 
     def __init__(self, sizes=(784, 512, 256, 10)):
-        sizes = tuple(check_int(f"sizes[{i}]", n, 1) for i, n in enumerate(sizes))
-        if len(sizes) < 2:
-            raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
+        sizes = check_sizes("sizes", sizes)
         layers: list[nn.Module] = [nn.Flatten()]
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(nn.Linear(n_in, n_out))

@@ -81,7 +81,7 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
     ``constant`` is planned for ``epochs`` epochs, so it resumes only with the same ``epochs``.
     """
     check_module("model", model)
-    check_loader("train_loader", train_loader)
+    check_loader("train_loader", train_loader, sized=True)
     epochs = check_int("epochs", epochs, 0)
     num_steps = check_int("num_steps", num_steps, 1)
     lr = check_float("lr", lr, 0.0, low_open=True)

@@ -9,6 +9,7 @@ from snn_helpers import (LIF, SNN, BatchLoader, as_tensors, ensure_mnist, evalua
                          mnist_loaders, poisson_encode, predict, set_seed, spike)
 from snn_helpers import cli, data, recipes, timesteps, widgets
 from snn_helpers.checkpoint import load_checkpoint, save_checkpoint
+from snn_helpers.compare import ANN
 
 NAN, INF = float("nan"), float("inf")
 
@@ -141,6 +142,10 @@ CASES = [
     _case(SNN, ValueError, "beta", "[0.0, 1.0]", beta=1.01),
     _case(SNN, ValueError, "threshold", "(0.0, inf)", threshold=0),
     _case(SNN, TypeError, "fast", fast="no"),
+    _case(ANN, TypeError, "sizes", sizes=784),
+    _case(ANN, ValueError, "sizes", sizes=[784]),
+    _case(ANN, ValueError, "sizes[2]", "[1, inf)", sizes=(784, 8, 0)),
+    _case(ANN, TypeError, "sizes[0]", sizes=("784", 10)),
     _case(_model().forward, ValueError, "x", x=torch.rand(3, 2, 100)),
     _case(_model().forward, ValueError, "x", x=torch.rand(2, 784)),
     _case(_model().forward, TypeError, "x", x=torch.ones(3, 2, 784, dtype=torch.long)),
@@ -173,6 +178,7 @@ CASES = [
     _case(_fit, TypeError, "train_loader", train_loader=5),
     _case(_fit, TypeError, "train_loader", train_loader=torch.rand(4, 784)),
     _case(_fit, ValueError, "train_loader", train_loader=[]),
+    _case(_fit, TypeError, "train_loader", train_loader=iter(_loader())),  # no len(): fit's schedule needs it
     _case(_fit, ValueError, "epochs", "[0, inf)", epochs=-1),
     _case(_fit, TypeError, "epochs", epochs=2.0),
     _case(_fit, ValueError, "num_steps", "[1, inf)", num_steps=0),
@@ -192,9 +198,13 @@ CASES = [
     _case(_predict, ValueError, "loader", loader=[]),
     _case(_predict, ValueError, "num_steps", "[1, inf)", num_steps=0),
     _case(_predict, TypeError, "generator", generator=1),
+    _case(_predict, TypeError, "device", device=["cpu"]),
+    _case(_predict, ValueError, "device", device=f"cuda:{torch.cuda.device_count()}"),  # one past the last GPU
+    _case(_predict, ValueError, "device", device="meta"),
     _case(_evaluate, TypeError, "loader", loader=None),
     _case(_evaluate, ValueError, "num_steps", "[1, inf)", num_steps=-2),
     _case(_evaluate, ValueError, "device", device="cuda:x"),
+    _case(_evaluate, ValueError, "device", device=torch.device("mps")),
 
     _case(load_checkpoint, TypeError, "path", path=None),
     _case(load_checkpoint, TypeError, "expected_settings", path="c.pt", expected_settings=[("sizes", 1)]),

@@ -99,9 +99,10 @@ def test_checkpoint_rebuilds_the_improved_model(tmp_path):
 
 
 def test_run_recipe_trains_and_evaluates_on_a_subset():
-    result = run_recipe("improved", 0, train_limit=256, test_limit=128, epochs=1, device=torch.device("cpu"))
+    result = run_recipe("improved", 0, train_limit=512, test_limit=128, epochs=1, device=torch.device("cpu"))
     assert result["recipe"] == "improved" and result["test_images"] == 128
-    assert 0.0 <= result["accuracy"] <= 1.0 and len(result["loss_history"]) == 1
+    assert (result["accuracy"] * 128).is_integer()  # a fraction of the 128 test images
+    assert result["accuracy"] > 0.3 and len(result["loss_history"]) == 1  # chance is 0.1; 4 batches reach about 0.55
     assert math.isfinite(result["loss_history"][0]) and result["train_seconds"] > 0 < result["test_seconds"]
     assert result["model"].settings()["reset"] == RECIPES["improved"].model["reset"]
 

@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from snn_helpers import SNN, delta_encode  # noqa: E402
+from snn_helpers import SNN, delta_encode, poisson_encode  # noqa: E402
 from snn_helpers.widgets import (RANGES, encoding_demo, inference_demo, lif_demo, lif_input,  # noqa: E402
                                  lif_response, slider_panel)
 
@@ -201,12 +201,16 @@ def test_inference_demo_at_slider_bounds(capsys, num_steps):
 
 
 def test_inference_demo_with_a_real_snn_is_deterministic():
-    model = SNN((784, 16, 10))
+    torch.manual_seed(0)
+    model = SNN((784, 16, 10), threshold=0.2)  # low enough that every image's outputs fire
     images = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     labels = torch.arange(6)
     first = inference_demo(7, model, images, labels, index=2, seed=11)
     assert first == inference_demo(7, model, images, labels, index=2, seed=11)
-    assert 0.0 <= first["accuracy"] <= 100.0
+    counts = model(poisson_encode(images, 7, torch.Generator().manual_seed(11))).sum(0)  # the same draws, by hand
+    preds = counts.argmax(1)
+    assert first["accuracy"] == 100 * (preds == labels).float().mean().item()
+    assert (first["predicted"], first["output_spikes"]) == (int(preds[2]), int(counts[2].sum()))
     with pytest.raises(ValueError, match="index"):
         inference_demo(7, model, images, labels, index=6)
 
