@@ -74,7 +74,11 @@ def library() -> ctypes.CDLL | None:
 
 def why_unavailable() -> str | None:
     """Why :func:`library` is ``None``, in words (``"SNN_KERNELS=0 is set"``, ...), or ``None``
-    when the kernels are built. Builds them on first use, like :func:`library`."""
+    when the kernels are built. Builds them on first use, like :func:`library`.
+
+    >>> why_unavailable() in (None, f"{ENABLE_ENV}=0 is set", "they could not be built (see the warning)")
+    True
+    """
     if _disabled():
         return f"{ENABLE_ENV}=0 is set"
     return None if library() is not None else "they could not be built (see the warning)"
