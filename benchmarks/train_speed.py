@@ -7,7 +7,7 @@ Variants (T = 10 steps, batches of 128 real MNIST images, Adam, lr 1e-3):
   (c) fast_fp32        - ``snn_helpers`` as ``fit`` trains: spikes of the lit pixels only (``encode_lit``),
                          each layer's product once over all T*B rows, then ``FusedLIF``; with the compiled
                          kernels (``snn_helpers.kernels``: products with spikes skip silent inputs)
-  (c') fast_fp32_torch - (c) in plain torch (``SNN(compiled=False)``): dense products, torch's LIF loop
+  (c') fast_fp32_torch - (c) in plain torch (``SNN(backend="torch")``): dense products, torch's LIF loop
   (d) fast_bf16        - (c) with the matrix products in bfloat16 (``SNN(precision="bf16")``), LIF compiled
 
 A timed training step covers encoding, forward, loss, backward and the optimizer
@@ -35,7 +35,8 @@ from itertools import islice
 import torch
 from torch import nn
 
-from snn_helpers import SNN, BatchLoader, as_tensors, kernels, load_mnist
+from snn_helpers import SNN, BatchLoader, as_tensors, load_mnist
+from snn_helpers.backend import engine
 from snn_helpers.encoding import encode_lit
 
 T, BATCH, LR = 10, 128, 1e-3
@@ -154,7 +155,7 @@ def build_variants(generator: torch.Generator) -> list[Variant]:
     torch.manual_seed(0)
     seed = SNNModel()
     leaky = snntorch_model()
-    fast = {"fp32": SNN(SIZES), "fp32_torch": SNN(SIZES, compiled=False), "bf16": SNN(SIZES, precision="bf16")}
+    fast = {"fp32": SNN(SIZES), "fp32_torch": SNN(SIZES, backend="torch"), "bf16": SNN(SIZES, precision="bf16")}
     for model in (leaky, *fast.values()):  # every variant starts from the same weights
         for fc, (w, b) in zip(model.fcs, [(m.weight, m.bias) for m in (seed.fc1, seed.fc2, seed.fc3)]):
             fc.load_state_dict({"weight": w.detach(), "bias": b.detach()})
@@ -312,7 +313,7 @@ def main(argv=None) -> dict:
         "fast_path_flops_per_sample": round(fast_flops),
         "gemm_gflops": {p: round(g, 1) for p, g in gflops.items()},
         "gemm_ceiling_samples_per_s": {p: round(c) for p, c in ceiling.items()},
-        "compiled_kernels": kernels.library() is not None,
+        "engine": engine("cpu"), "compiled_kernels": engine("cpu") == "the compiled kernels",
         "five_epoch_gemm_seconds": {p: round(t, 1) for p, t in five_epochs.items()},
         "variants": results,
     }

@@ -8,8 +8,8 @@ import statistics
 import sys
 import time
 
-from . import kernels
 from ._checks import check_file, check_float, check_int, check_path
+from .backend import BACKENDS, engine
 from .checkpoint import CheckpointError, check_checkpoint_path, save_checkpoint
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
 from .model import PRECISIONS
@@ -75,9 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--precision", choices=PRECISIONS, default="fp32",
                        help="bf16: matrix products in bfloat16, for GPUs and for CPUs with AVX-512 BF16 where the "
                             "compiled kernels are unavailable (the LIF recurrence stays fp32)")
-    train.add_argument("--step-loop", action="store_true",
-                       help="run the step-by-step loop that notebook 02 teaches instead of the fused fast "
-                            "path (SNN(fast=False)): same mathematics, slower; for timing the two")
+    train.add_argument("--backend", choices=BACKENDS, default="auto",
+                       help="the engine (SNN(backend=...)): auto (the compiled kernels where they run, else "
+                            "plain torch), torch, compiled, or step, the step-by-step loop that notebook 02 "
+                            "teaches: same mathematics, slower; for timing them")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     run = sub.add_parser("run-notebooks", help="execute notebooks/NN_*.ipynb in order, then the appendices "
@@ -121,10 +122,10 @@ def cmd_train(args) -> int:
     recipe = dataclasses.replace(get_recipe(args.recipe),
                                  **{key: value for key, value in overrides.items() if value is not None})
     recipe = dataclasses.replace(recipe, model={**recipe.model, "precision": args.precision,
-                                                "fast": not args.step_loop})
+                                                "backend": args.backend})
     print(f"recipe {recipe.name}: {recipe.summary}; {recipe.epochs} epochs, {recipe.num_steps} steps, "
           f"batch {recipe.batch_size}, lr {recipe.lr:g} ({recipe.schedule})")
-    where = str(device) if args.step_loop else f"{device} with {kernels.engine(device)}"
+    where = f"{device} with {engine(device, args.backend)}"
     checkpoint = args.checkpoint if args.checkpoint is not None else args.resume
     accuracies, start = [], time.perf_counter()
     for seed in range(args.seed, args.seed + args.seeds):

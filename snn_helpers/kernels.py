@@ -1,7 +1,8 @@
 """Compiled CPU kernels for the fast path, built from ``_kernels.c`` on first use.
 
-The fast path (:class:`~snn_helpers.model.SNN` with ``fast=True``) uses them when
-it can: on the CPU, in fp32, when a C compiler with OpenMP is found. They change
+The fused path (:class:`~snn_helpers.model.SNN` with ``backend="compiled"``, or
+``"auto"`` where they can run: :mod:`~snn_helpers.backend` decides) uses them on
+the CPU, in fp32, when a C compiler with OpenMP is found. They change
 nothing but the time and the rounding of sums:
 
 - :class:`SpikeLinear` is ``x @ W.T + b`` for spike trains ``x``: it adds only
@@ -29,14 +30,13 @@ from pathlib import Path
 
 import torch
 
+from . import surrogates
 from .atomic import atomic_path
-from .training import get_device
 
 SOURCE = Path(__file__).with_name("_kernels.c")
 FLAGS = ("-O3", "-march=native", "-fopenmp", "-ffp-contract=off", "-fno-math-errno", "-shared", "-fPIC")
 STEPS_PER_BLOCK = 5  # TB in _kernels.c
 COLUMN_BLOCK = 64  # CW in _kernels.c: SpikeLinear needs a multiple of it as output size
-SURROGATE_KINDS = {"sigmoid": 0, "fast_sigmoid": 1, "arctan": 2}
 ENABLE_ENV, CACHE_ENV = "SNN_KERNELS", "SNN_KERNEL_CACHE"
 
 _P, _I64, _F, _INT = ctypes.c_void_p, ctypes.c_int64, ctypes.c_float, ctypes.c_int
@@ -72,33 +72,16 @@ def library() -> ctypes.CDLL | None:
     return _state["lib"]
 
 
-def engine(device: torch.device | str | None = None) -> str:
-    """What the fast path computes with on ``device`` (default: :func:`~snn_helpers.training.get_device`),
-    in words, to print beside a timing: ``"the compiled kernels"``, ``"plain torch (...why)"``, ..."""
-    device = get_device() if device is None else torch.device(device)
-    if device.type != "cpu":
-        return f"torch on {device.type}"
-    if library() is not None:
-        return "the compiled kernels"
-    return f"plain torch ({ENABLE_ENV}=0)" if _disabled() else "plain torch (the kernels could not be built)"
+def why_unavailable() -> str | None:
+    """Why :func:`library` is ``None``, in words (``"SNN_KERNELS=0 is set"``, ...), or ``None``
+    when the kernels are built. Builds them on first use, like :func:`library`.
 
-
-def usable(tensor: torch.Tensor) -> bool:
-    """True when the kernels are built and can take ``tensor``: fp32 on the CPU."""
-    return tensor.device.type == "cpu" and tensor.dtype == torch.float32 and library() is not None
-
-
-def choose(compiled: bool | None, tensor: torch.Tensor) -> bool:
-    """Settle a ``compiled`` argument for work on ``tensor``: ``None`` means "when
-    :func:`usable`"; ``True`` insists (an error names what is missing); ``False`` means torch."""
-    if compiled is None:
-        return usable(tensor)
-    if compiled and not usable(tensor):
-        why = (f"{ENABLE_ENV}=0 is set" if _disabled() else
-               "they could not be built (see the warning)" if library() is None else
-               f"they take fp32 CPU tensors, got {tensor.dtype} on {tensor.device.type}")
-        raise ValueError(f"compiled=True, but the compiled kernels cannot run: {why}")
-    return bool(compiled)
+    >>> why_unavailable() in (None, f"{ENABLE_ENV}=0 is set", "they could not be built (see the warning)")
+    True
+    """
+    if _disabled():
+        return f"{ENABLE_ENV}=0 is set"
+    return None if library() is not None else "they could not be built (see the warning)"
 
 
 def _disabled() -> bool:
@@ -158,7 +141,7 @@ def _require(**tensors) -> ctypes.CDLL:
     take: float32 on the CPU. A clear error otherwise, never a wild pointer."""
     lib = library()
     if lib is None:
-        raise RuntimeError(f"the compiled kernels are not available: the fast path runs on {engine('cpu')}")
+        raise RuntimeError(f"the compiled kernels are not available: {why_unavailable()}")
     for name, tensor in tensors.items():
         if tensor is not None and (tensor.dtype != torch.float32 or tensor.device.type != "cpu"):
             raise ValueError(f"{name} must be a float32 CPU tensor for the compiled kernels, "
@@ -243,5 +226,5 @@ def lif_backward(grad_spikes: torch.Tensor, potentials: torch.Tensor, spikes: to
     grad, grad_spikes = torch.empty_like(potentials), grad_spikes.contiguous()
     lib.snn_lif_bwd(_ptr(grad_spikes), _ptr(potentials), _ptr(spikes), _ptr(grad),
                           potentials.shape[0], potentials[0].numel(), beta, threshold, slope,
-                          SURROGATE_KINDS[surrogate], int(reset == "subtract"))
+                          surrogates.REGISTRY[surrogate].kernel_id, int(reset == "subtract"))
     return grad

@@ -8,40 +8,51 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import kernels
-from ._checks import check_bool, check_choice, check_int, check_tensor
+from ._checks import check_choice, check_int, check_tensor
+from .backend import check_backend, engine, settle
 from .neurons import LIF
 
 PRECISIONS = ("fp32", "bf16")
 
 
 class SNN(nn.Module):
-    """A feed-forward SNN, 784-512-256-10 by default.
+    """A feed-forward SNN, 784-512-256-10 by default: fully connected layers, each followed by LIF neurons.
 
+    Layer ``l`` takes the previous layer's spikes ``x[t]`` and feeds its neurons the
+    current ``I_l[t] = x[t] @ W_l.T + b_l`` (:class:`~snn_helpers.neurons.LIF`).
     Input: spike trains ``[T, B, 1, 28, 28]`` (or ``[T, B, 784]``).
     Output of ``forward``: output-layer spikes ``[T, B, 10]``. The class
     scores used for the loss and for prediction are the spike counts,
     ``scores(x) = forward(x).sum(0)`` of shape ``[B, 10]``.
 
-    ``fast=True`` (the default) computes each layer's linear map once for all
-    time steps and runs the LIF recurrence as one fused node; ``fast=False``
-    runs the step-by-step loop. Both give the same outputs and gradients.
+    ``backend`` (one of :data:`~snn_helpers.backend.BACKENDS`) picks the engine:
+    ``"step"`` runs the step-by-step loop; ``"torch"`` computes each layer's linear
+    map once for all time steps and runs the LIF recurrence as one fused node;
+    ``"compiled"`` does the same with the compiled kernels of
+    :mod:`~snn_helpers.kernels` for the LIF recurrence and for the fp32 products with
+    spikes (fp32 CPU only: an error otherwise); ``"auto"`` (the default) is
+    ``"compiled"`` where they can run, else ``"torch"``. :meth:`engine` says which in
+    words. All give the same outputs and gradients up to the rounding of sums.
     ``features`` (optional, in every method that takes ``x``) says that ``x``
     holds only some inputs, ``[T, B, P]`` for the ``P`` input indices in
     ``features``; every other input is zero at every step, and leaving it out
     of the first product changes nothing but the time (see :func:`~snn_helpers.encoding.encode_lit`).
     ``precision="bf16"`` runs the matrix products in bfloat16 (autocast) and the
-    LIF recurrence in fp32: faster than plain-torch fp32 on a GPU or a CPU with
-    AVX-512 BF16, though not than the compiled kernels on this project's CPU.
-    ``compiled`` (fast path only): use the compiled kernels of
-    :mod:`~snn_helpers.kernels` for the LIF recurrence and for the fp32 products
-    with spikes; ``None`` (the default) when they are available, ``False`` for plain torch.
-    The LIF settings (``beta``, ``threshold``, ``reset``, ``surrogate``,
-    ``slope``) are shared by all layers.
+    LIF recurrence in fp32, with every backend: the compiled kernels then run only
+    the LIF recurrence (their products take fp32). The LIF settings (``beta``,
+    ``threshold``, ``reset``, ``surrogate``, ``slope``) are shared by all layers;
+    ``sizes`` lists the layer widths, input first, each >= 1.
+
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> model = SNN((20, 8, 3), backend="torch")
+    >>> model((torch.rand(5, 2, 20) < 0.5).float()).shape
+    torch.Size([5, 2, 3])
     """
 
     def __init__(self, sizes=(784, 512, 256, 10), beta: float = 0.95, threshold: float = 1.0,
                  reset: str = "zero", surrogate: str = "sigmoid", slope: float = 10.0,
-                 fast: bool = True, precision: str = "fp32", compiled: bool | None = None):
+                 precision: str = "fp32", backend: str = "auto"):
         super().__init__()
         if not isinstance(sizes, (list, tuple)):
             raise TypeError(f"sizes must be a list or tuple of layer sizes such as (784, 512, 256, 10), "
@@ -50,14 +61,18 @@ class SNN(nn.Module):
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
         self.sizes = tuple(check_int(f"sizes[{i}]", n, 1) for i, n in enumerate(sizes))
-        self.fast = check_bool("fast", fast)
         self.precision = check_choice("precision", precision, PRECISIONS)
-        self.compiled = None if compiled is None else check_bool("compiled", compiled)
+        self.backend = check_backend(backend)
         self.fcs = nn.ModuleList(nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
         self.lifs = nn.ModuleList(LIF(beta, threshold, reset, surrogate, slope) for _ in sizes[1:])
 
     def settings(self) -> dict:
-        """The constructor arguments, enough to build the same network again."""
+        """The constructor arguments, enough to build the same network again (not ``precision``
+        or ``backend``: they change how it computes, not what).
+
+        >>> SNN((4, 2)).settings()["sizes"]
+        [4, 2]
+        """
         lif = self.lifs[0]
         return {"sizes": list(self.sizes), "beta": lif.beta, "threshold": lif.threshold,
                 "reset": lif.reset, "surrogate": lif.surrogate, "slope": lif.slope}
@@ -76,9 +91,12 @@ class SNN(nn.Module):
         if features is None:
             return None
         check_tensor("features", features, ndim=1, integer=True)
-        if features.numel() and (features.min() < 0 or features.max() >= self.sizes[0]):
-            raise ValueError(f"features must hold input indices in [0, {self.sizes[0] - 1}], got values in "
-                             f"[{features.min().item()}, {features.max().item()}]")
+        if features.numel():  # one reduction and one read-back per batch
+            low, high = torch.aminmax(features)
+            low, high = low.item(), high.item()
+            if low < 0 or high >= self.sizes[0]:
+                raise ValueError(f"features must hold input indices in [0, {self.sizes[0] - 1}], "
+                                 f"got values in [{low}, {high}]")
         return features.to(self.fcs[0].weight.device)
 
     @staticmethod
@@ -93,39 +111,68 @@ class SNN(nn.Module):
         with torch.autocast(x.device.type, dtype=torch.bfloat16):
             return F.linear(x, weight, bias).float()
 
+    def engine(self, device: torch.device | str | None = None) -> str:
+        """What :meth:`forward` computes with on ``device`` (default: the weights' device), in words,
+        as :func:`~snn_helpers.backend.engine` says it.
+
+        >>> SNN((4, 2), backend="step").engine()
+        'the step-by-step loop'
+        """
+        return engine(self.fcs[0].weight.device if device is None else device, self.backend)
+
     def forward(self, x: torch.Tensor, features: torch.Tensor | None = None, *, record: bool = False):
         """Output spikes ``[T, B, C]``; with ``record=True`` also a dict of per-layer
-        ``spikes`` and ``potentials`` (lists of ``[T, B, N_l]``, potentials before reset)."""
+        ``spikes`` and ``potentials`` (lists of ``[T, B, N_l]``, potentials before reset).
+
+        x: float tensor ``[T, B, ...]`` with ``sizes[0]`` values per sample (``len(features)``
+        with ``features``); features: 1-D integer tensor of input indices in ``[0, sizes[0])``, or None.
+
+        >>> out, rec = SNN((6, 4, 2))(torch.ones(3, 1, 6), record=True)
+        >>> out.shape, [p.shape[-1] for p in rec["potentials"]]
+        (torch.Size([3, 1, 2]), [4, 2])
+        """
         x = self._flatten_input(x, features)
-        columns = [self._check_features(features)] + [None] * (len(self.fcs) - 1)
-        spikes, potentials = [], []
-        if self.fast:
-            for fc, cols, lif in zip(self.fcs, columns, self.lifs):
-                compiled = kernels.choose(self.compiled, x)
-                if compiled and self.precision == "fp32" and fc.out_features % kernels.COLUMN_BLOCK == 0:
-                    current = kernels.SpikeLinear.apply(x, fc.weight, fc.bias, cols)  # skips silent inputs
-                else:
-                    current = self._current(x, self._weight(fc, cols), fc.bias)  # one product, all T*B rows
-                x, potential = lif.run_fused(current, compiled)
-                spikes.append(x)
-                potentials.append(potential)
+        columns = self._check_features(features)
+        used = settle(self.backend, x)
+        if used == "step":
+            spikes, potentials = self._forward_step(x, columns)
         else:
-            weights = [self._weight(fc, cols) for fc, cols in zip(self.fcs, columns)]
-            mems = [torch.zeros(x.shape[1], fc.out_features, device=x.device, dtype=x.dtype)
-                    for fc in self.fcs]
-            steps = []
-            for x_t in x:
-                step_spikes, step_potentials = [], []
-                for i, (fc, weight, lif) in enumerate(zip(self.fcs, weights, self.lifs)):
-                    x_t, potential, mems[i] = lif.step(self._current(x_t, weight, fc.bias), mems[i])
-                    step_spikes.append(x_t)
-                    step_potentials.append(potential)
-                steps.append((step_spikes, step_potentials))
-            spikes = [torch.stack([s[0][i] for s in steps]) for i in range(len(self.fcs))]
-            potentials = [torch.stack([s[1][i] for s in steps]) for i in range(len(self.fcs))]
+            spikes, potentials = self._forward_fused(x, columns, used == "compiled")
         if record:
             return spikes[-1], {"spikes": spikes, "potentials": potentials}
         return spikes[-1]
+
+    def _forward_fused(self, x: torch.Tensor, columns, compiled: bool):
+        """Per-layer spikes and potentials: all ``T`` steps' products at once, then each layer's
+        LIF recurrence as one :class:`~snn_helpers.neurons.FusedLIF` node."""
+        spikes, potentials = [], []
+        for fc, cols, lif in zip(self.fcs, [columns] + [None] * (len(self.fcs) - 1), self.lifs):
+            if compiled and self.precision == "fp32" and fc.out_features % kernels.COLUMN_BLOCK == 0:
+                current = kernels.SpikeLinear.apply(x, fc.weight, fc.bias, cols)  # skips silent inputs
+            else:
+                current = self._current(x, self._weight(fc, cols), fc.bias)  # one product, all T*B rows
+            x, potential = lif._sequence(current, "compiled" if compiled else "torch")
+            spikes.append(x)
+            potentials.append(potential)
+        return spikes, potentials
+
+    def _forward_step(self, x: torch.Tensor, columns):
+        """Per-layer spikes and potentials, one time step and one layer after another (autograd loop)."""
+        weights = [self._weight(fc, cols)
+                   for fc, cols in zip(self.fcs, [columns] + [None] * (len(self.fcs) - 1))]
+        mems = [torch.zeros(x.shape[1], fc.out_features, device=x.device, dtype=x.dtype)
+                for fc in self.fcs]
+        steps = []
+        for x_t in x:
+            step_spikes, step_potentials = [], []
+            for i, (fc, weight, lif) in enumerate(zip(self.fcs, weights, self.lifs)):
+                x_t, potential, mems[i] = lif._step(self._current(x_t, weight, fc.bias), mems[i])
+                step_spikes.append(x_t)
+                step_potentials.append(potential)
+            steps.append((step_spikes, step_potentials))
+        spikes = [torch.stack([s[0][i] for s in steps]) for i in range(len(self.fcs))]
+        potentials = [torch.stack([s[1][i] for s in steps]) for i in range(len(self.fcs))]
+        return spikes, potentials
 
     def scores(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
         """Class scores ``[B, C]``: output spike counts over the ``T`` steps."""

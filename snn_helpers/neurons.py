@@ -1,56 +1,39 @@
 """Leaky integrate-and-fire neurons and the surrogate-gradient spike.
 
-The LIF update for one step, with input current ``I[t]``:
+The LIF update for one step, with input current ``I[t]`` and ``M[-1] = 0``:
 
-    U[t] = beta * M[t-1] + I[t]          (leak, then integrate)
+    U[t] = beta * M[t-1] + I[t]          (leak, then integrate: the *potential*)
     S[t] = H(U[t] - threshold)           (spike when the threshold is reached)
     M[t] = U[t] * (1 - S[t])             (reset to zero, as in the seed), or
-    M[t] = U[t] - threshold * S[t]       (reset by subtraction)
+    M[t] = U[t] - threshold * S[t]       (reset by subtraction: the *membrane*)
 
 ``H`` is the Heaviside step. Its derivative is zero almost everywhere, so the
-backward pass uses a smooth *surrogate* derivative instead.
+backward pass uses a smooth *surrogate* derivative instead (:mod:`~snn_helpers.surrogates`).
 """
 from __future__ import annotations
-
-import math
 
 import torch
 from torch import nn
 
 from . import kernels
 from ._checks import check_choice, check_float, check_tensor
+from .backend import check_backend, settle
+from .surrogates import DERIVATIVES as SURROGATES
 
 RESETS = ("zero", "subtract")
 
 
-def sigmoid_derivative(x: torch.Tensor, slope: float, *, inplace: bool = False) -> torch.Tensor:
-    """The seed's surrogate: ``s * (1 - s)`` with ``s = sigmoid(slope * x)``; peak 1/4 at x = 0.
+def after_reset(potentials: torch.Tensor, spikes: torch.Tensor, threshold: float, reset: str) -> torch.Tensor:
+    """The membrane after the reset, ``M = U * (1 - S)`` (``reset="zero"``) or ``M = U - threshold * S``
+    (``"subtract"``), from potentials ``U`` and spikes ``S`` of the same shape (any shape, tensors or
+    numpy arrays).
 
-    This is the derivative of ``sigmoid(slope * x) / slope``. With ``inplace=True``
-    the result overwrites ``x`` (the backward passes use it on their own ``[T, B, N]``
-    temporaries: one buffer fewer is measurably faster on a CPU).
+    >>> after_reset(torch.tensor([0.5, 1.2]), torch.tensor([0.0, 1.0]), 1.0, "subtract")
+    tensor([0.5000, 0.2000])
     """
-    s = (x.mul_(slope) if inplace else x * slope).sigmoid_()
-    return s.mul_(1 - s)
-
-
-def fast_sigmoid_derivative(x: torch.Tensor, slope: float, *, inplace: bool = False) -> torch.Tensor:
-    """Fast-sigmoid surrogate (SuperSpike): ``1 / (1 + slope * |x|)**2``; peak 1 at x = 0."""
-    d = (x.abs_() if inplace else x.abs()).mul_(slope).add_(1.0)
-    return d.mul_(d).reciprocal_()
-
-
-def arctan_derivative(x: torch.Tensor, slope: float, *, inplace: bool = False) -> torch.Tensor:
-    """Arctan surrogate: derivative of ``arctan(pi/2 * slope * x) / pi``; peak slope/2 at x = 0."""
-    d = x.mul_(math.pi / 2 * slope) if inplace else x * (math.pi / 2 * slope)
-    return d.mul_(d).add_(1.0).reciprocal_().mul_(slope / 2)
-
-
-SURROGATES = {
-    "sigmoid": sigmoid_derivative,
-    "fast_sigmoid": fast_sigmoid_derivative,
-    "arctan": arctan_derivative,
-}
+    if reset == "zero":
+        return potentials * (1.0 - spikes)
+    return potentials - threshold * spikes
 
 
 class SurrogateSpike(torch.autograd.Function):
@@ -76,7 +59,14 @@ class SurrogateSpike(torch.autograd.Function):
 
 def spike(mem: torch.Tensor, threshold: float = 1.0, slope: float = 10.0,
           surrogate: str = "sigmoid") -> torch.Tensor:
-    """Spikes (0.0/1.0, same shape as ``mem``) with a surrogate gradient."""
+    """Spikes ``H(mem - threshold)`` (0.0/1.0, same shape as ``mem``) with a surrogate gradient.
+
+    mem: float tensor, any shape; threshold, slope: > 0; surrogate: a name of ``SURROGATES``.
+    The gradient reaching ``mem`` is ``SURROGATES[surrogate](mem - threshold, slope)``.
+
+    >>> spike(torch.tensor([0.5, 1.0, 1.5]))
+    tensor([0., 1., 1.])
+    """
     check_tensor("mem", mem)
     threshold = check_float("threshold", threshold, 0.0, low_open=True)
     slope = check_float("slope", slope, 0.0, low_open=True)
@@ -85,10 +75,26 @@ def spike(mem: torch.Tensor, threshold: float = 1.0, slope: float = 10.0,
 
 
 class LIF(nn.Module):
-    """A layer of leaky integrate-and-fire neurons, advanced one time step per call.
+    """A layer of leaky integrate-and-fire neurons (the update in :mod:`~snn_helpers.neurons`).
 
-    ``forward(current [B, N], mem [B, N]) -> (spikes [B, N], new mem [B, N])``.
-    ``mem`` is the membrane after the previous step's reset (zeros at t = 0).
+    Two words, used the same way everywhere: the *potential* ``U[t] = beta * M[t-1] + I[t]`` is the
+    value before the reset, the one compared with ``threshold``; the *membrane* ``M[t]`` is the value
+    after the reset, carried to the next step (``M[-1] = 0``).
+
+    - ``step(current [B, N], membrane [B, N]) -> (spikes, potential, membrane)``, all ``[B, N]``:
+      one time step, recorded by autograd.
+    - ``forward(currents [T, B, N], backend="auto") -> (spikes [T, B, N], potentials [T, B, N])``:
+      the whole sequence from ``M[-1] = 0``, on one of :data:`~snn_helpers.backend.BACKENDS`
+      (``"step"``: :meth:`step` in a loop; ``"torch"``/``"compiled"``: :class:`FusedLIF`, whose
+      potentials carry no gradient). All give the same spikes and gradients.
+
+    beta: leak in [0, 1]; threshold: > 0; reset: ``"zero"`` or ``"subtract"``;
+    surrogate: a name of ``SURROGATES``; slope: > 0, the surrogate's sharpness.
+
+    >>> lif = LIF(beta=0.5, threshold=1.0)
+    >>> spikes, potentials = lif(torch.full((3, 1, 1), 0.6), backend="step")
+    >>> potentials.flatten().tolist(), spikes.flatten().tolist()
+    ([0.6000000238418579, 0.9000000357627869, 1.0500000715255737], [0.0, 0.0, 1.0])
     """
 
     def __init__(self, beta: float = 0.95, threshold: float = 1.0, reset: str = "zero",
@@ -104,45 +110,52 @@ class LIF(nn.Module):
         return (f"beta={self.beta}, threshold={self.threshold}, reset={self.reset!r}, "
                 f"surrogate={self.surrogate!r}, slope={self.slope}")
 
-    def step(self, current: torch.Tensor, mem: torch.Tensor):
-        """One step: returns (spikes, potential before reset, membrane after reset)."""
-        potential = self.beta * mem + current
-        spk = SurrogateSpike.apply(potential, self.threshold, self.slope, self.surrogate)
-        if self.reset == "zero":
-            return spk, potential, potential * (1.0 - spk)
-        return spk, potential, potential - self.threshold * spk
+    def step(self, current: torch.Tensor, membrane: torch.Tensor):
+        """One step: (spikes ``S[t]``, potential ``U[t]``, membrane ``M[t]``), each shaped like ``current``.
 
-    def forward(self, current: torch.Tensor, mem: torch.Tensor):
+        current: ``I[t]``, float tensor ``[B, N]`` (any shape); membrane: ``M[t-1]``, same shape
+        (zeros at t = 0).
+
+        >>> LIF(beta=0.5, reset="subtract").step(torch.tensor([[0.7]]), torch.tensor([[0.8]]))[2]
+        tensor([[0.1000]])
+        """
         check_tensor("current", current)
-        if check_tensor("mem", mem).shape != current.shape:
-            raise ValueError(f"mem must have the shape of current {tuple(current.shape)}, got {tuple(mem.shape)}")
-        spk, _, mem = self.step(current, mem)
-        return spk, mem
+        if check_tensor("membrane", membrane).shape != current.shape:
+            raise ValueError(f"membrane must have the shape of current {tuple(current.shape)}, "
+                             f"got {tuple(membrane.shape)}")
+        return self._step(current, membrane)
 
-    def run(self, currents: torch.Tensor):
-        """Whole sequence, one autograd step at a time (the way the seed does it).
+    def _step(self, current: torch.Tensor, membrane: torch.Tensor):
+        """:meth:`step` without the checks (the SNN's step loop calls it every step)."""
+        potential = self.beta * membrane + current
+        spk = SurrogateSpike.apply(potential, self.threshold, self.slope, self.surrogate)
+        return spk, potential, after_reset(potential, spk, self.threshold, self.reset)
 
-        currents: ``[T, B, N]`` -> (spikes ``[T, B, N]``, potential before reset ``[T, B, N]``).
+    def forward(self, currents: torch.Tensor, backend: str = "auto"):
+        """The whole sequence: (spikes ``[T, B, N]``, potentials before reset ``[T, B, N]``).
+
+        currents: float tensor ``[T, B, N]``; backend: one of :data:`~snn_helpers.backend.BACKENDS`
+        (``"compiled"`` raises a ValueError where the kernels cannot run).
+
+        >>> spikes, _ = LIF()(torch.ones(4, 2, 3))
+        >>> spikes.shape
+        torch.Size([4, 2, 3])
         """
         check_tensor("currents", currents, ndim=3)
-        mem = torch.zeros_like(currents[0])
+        return self._sequence(currents, settle(check_backend(backend), currents))
+
+    def _sequence(self, currents: torch.Tensor, engine: str):
+        """:meth:`forward` on a settled engine (``"step"``, ``"torch"`` or ``"compiled"``), unchecked."""
+        if engine != "step":
+            return FusedLIF.apply(currents, self.beta, self.threshold, self.slope,
+                                  self.surrogate, self.reset, engine == "compiled")
+        membrane = torch.zeros_like(currents[0])
         spikes, potentials = [], []
         for current in currents:
-            spk, potential, mem = self.step(current, mem)
+            spk, potential, membrane = self._step(current, membrane)
             spikes.append(spk)
             potentials.append(potential)
         return torch.stack(spikes), torch.stack(potentials)
-
-    def run_fused(self, currents: torch.Tensor, compiled: bool | None = None):
-        """Same result and gradients as :meth:`run`, computed by :class:`FusedLIF`.
-
-        currents: ``[T, B, N]`` -> (spikes ``[T, B, N]``, potential before reset ``[T, B, N]``;
-        the potential carries no gradient). ``compiled``: run the recurrence in the
-        compiled kernels (:mod:`~snn_helpers.kernels`); ``None`` (default) when they are available.
-        """
-        check_tensor("currents", currents, ndim=3)
-        return FusedLIF.apply(currents, self.beta, self.threshold, self.slope,
-                              self.surrogate, self.reset, kernels.choose(compiled, currents))
 
 
 class FusedLIF(torch.autograd.Function):
@@ -158,9 +171,16 @@ class FusedLIF(torch.autograd.Function):
     for reset by subtraction: exactly what autograd computes through the
     step-by-step loop, including the path through the reset. ``dL/dI[t] = dL/dU[t]``.
 
-    ``FusedLIF.apply(currents, beta, threshold, slope, surrogate, reset, compiled)``:
-    with ``compiled=True`` both passes run in the compiled kernels
-    (:mod:`~snn_helpers.kernels`), one pass over memory each way; otherwise in torch.
+    ``FusedLIF.apply(currents [T, B, N], beta, threshold, slope, surrogate, reset, compiled)``
+    returns (spikes, potentials before reset), both ``[T, B, N]``, the potentials without
+    gradient. With ``compiled=True`` both passes run in the compiled kernels
+    (:mod:`~snn_helpers.kernels`, fp32 CPU tensors), one pass over memory each way;
+    otherwise in torch. :meth:`LIF.forward` is the checked way in.
+
+    >>> spikes, potentials = FusedLIF.apply(torch.full((2, 1, 1), 0.6), 0.5, 1.0, 10.0,
+    ...                                     "sigmoid", "zero", False)
+    >>> potentials.flatten().tolist()
+    [0.6000000238418579, 0.9000000357627869]
     """
 
     @staticmethod

@@ -24,7 +24,7 @@ from matplotlib.ticker import MaxNLocator
 from ._checks import check_choice, check_float, check_int, check_tensor
 from .atomic import atomic_path
 from .encoding import CODE_NAMES
-from .neurons import RESETS, SURROGATES
+from .neurons import LIF, SURROGATES, after_reset
 
 SIDE = 28  # MNIST images are SIDE x SIDE pixels
 
@@ -178,14 +178,20 @@ def rate_vs_intensity(intensity, rate, num_steps: int, bins: int = 20):
     return fig
 
 
-def lif_trace(currents, potentials, spikes, threshold: float, reset: str, title: str = "LIF neuron", ax=None):
+def lif_trace(currents, potentials, spikes, neuron: LIF, title: str = "LIF neuron", ax=None):
     """Membrane of one neuron over time, with input, threshold and spikes.
 
-    currents, potentials ``U[t]`` (before reset), spikes: ``[T]``; ``threshold`` and
-    ``reset`` (``"zero"`` or ``"subtract"``) are the neuron's, as in
-    :class:`~snn_helpers.neurons.LIF`. Dots mark ``U[t]``; at a spike the line drops
-    to the membrane after the reset, ``M[t] = 0`` or ``M[t] = U[t] - threshold``, and
-    climbs from there, so leak, threshold and reset are all visible.
+    currents ``I[t]``, potentials ``U[t]`` (before reset), spikes ``S[t]``: ``[T]`` each, as
+    ``neuron(currents.reshape(-1, 1, 1))`` gives them; ``neuron``: the
+    :class:`~snn_helpers.neurons.LIF` that produced them, whose threshold and reset are drawn.
+    Dots mark ``U[t]``; at a spike the line drops to the membrane after the reset,
+    ``M[t]`` (:func:`~snn_helpers.neurons.after_reset`), and climbs from there, so leak,
+    threshold and reset are all visible. Returns the figure.
+
+    >>> lif = LIF(beta=0.9, reset="subtract")
+    >>> spikes, potentials = lif(torch.full((8, 1, 1), 0.4))
+    >>> fig = lif_trace(torch.full((8,), 0.4), potentials.flatten(), spikes.flatten(), lif)
+    >>> plt.close(fig)
     """
     currents = _numpy("currents", currents, 1)
     potentials = _numpy("potentials", potentials, 1)
@@ -193,10 +199,11 @@ def lif_trace(currents, potentials, spikes, threshold: float, reset: str, title:
     if not currents.shape == potentials.shape == spikes.shape:
         raise ValueError(f"currents, potentials and spikes must have the same shape [T], got "
                          f"{currents.shape}, {potentials.shape}, {spikes.shape}")
-    threshold = check_float("threshold", threshold, 0.0, low_open=True)
-    check_choice("reset", reset, RESETS)
+    if not isinstance(neuron, LIF):
+        raise TypeError(f"neuron must be a snn_helpers.LIF, got {type(neuron).__name__}")
+    threshold, reset = neuron.threshold, neuron.reset
     steps = np.arange(len(potentials))
-    after = potentials * (1 - spikes) if reset == "zero" else potentials - threshold * spikes  # M[t]
+    after = after_reset(potentials, spikes, threshold, reset)  # M[t]
     fig, ax = _axes(ax, (10, 3.2))
     ax.bar(steps, currents, width=0.8, color="0.8", label="input current I[t]")
     ax.plot(np.repeat(steps, 2), np.column_stack([potentials, after]).ravel(), color="C0",

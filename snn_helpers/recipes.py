@@ -13,7 +13,6 @@ from pathlib import Path
 
 import torch
 
-from . import kernels
 from ._checks import check_choice, check_int
 from .atomic import write_json
 from .checkpoint import save_checkpoint
@@ -66,7 +65,8 @@ def run_recipe(recipe: Recipe | str, seed: int = 42, *, root=None, train_limit: 
     ``model``, ``accuracy`` (in [0, 1], ``recipe.num_steps``-step evaluation),
     ``test_images``, ``train_seconds`` and ``test_seconds`` (wall time of the
     training and of the evaluation), ``loss_history``, ``seed``, ``recipe`` (its
-    name) and ``settings`` (what a checkpoint of this run records).
+    name), ``engine`` (what trained it, :meth:`~snn_helpers.model.SNN.engine`) and
+    ``settings`` (what a checkpoint of this run records).
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     epochs = recipe.epochs if epochs is None else check_int("epochs", epochs, 0)
@@ -83,7 +83,7 @@ def run_recipe(recipe: Recipe | str, seed: int = 42, *, root=None, train_limit: 
         accuracy = evaluate(model, test_loader, recipe.num_steps, generator=generator, device=device)
     return {"model": model, "accuracy": accuracy, "test_images": len(test_loader.images),
             "train_seconds": train_time.seconds, "test_seconds": test_time.seconds,
-            "loss_history": history, "seed": seed, "recipe": recipe.name,
+            "loss_history": history, "seed": seed, "recipe": recipe.name, "engine": model.engine(device),
             "settings": run_settings(model, recipe.num_steps, recipe.lr, recipe.schedule, epochs)}
 
 
@@ -126,7 +126,7 @@ def export_model(result: dict, recipe: Recipe | str, path, command: str, root=No
                   "accuracy": check_accuracy(model, recipe.num_steps, root)},
         "train_seconds": round(result["train_seconds"], 1),
         "command": command,
-        "compiled_kernels": kernels.library() is not None,
+        "compiled_kernels": result["engine"] == "the compiled kernels",
         "torch": torch.__version__,
         "python": platform.python_version(),
     }

@@ -15,6 +15,7 @@ from ._checks import (check_bool, check_choice, check_device, check_float, check
 from .checkpoint import (RESUME_KEYS, check_checkpoint_path, load_checkpoint, rng_state, save_checkpoint,
                          set_rng_state)
 from .encoding import encode_lit
+from .runtime import get_device
 
 
 def set_seed(seed: int) -> torch.Generator:
@@ -24,11 +25,6 @@ def set_seed(seed: int) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
-
-
-def get_device() -> torch.device:
-    """The GPU when one is available, otherwise the CPU. The one place this is chosen."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def _encode(images, num_steps, generator, device):

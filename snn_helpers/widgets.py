@@ -107,7 +107,8 @@ def lif_response(currents: torch.Tensor, beta: float, threshold: float,
     Returns (spikes ``[T]``, membrane potential before reset ``[T]``).
     """
     check_tensor("currents", currents, ndim=1)
-    spikes, potentials = LIF(beta=beta, threshold=threshold, reset=reset).run(currents.reshape(-1, 1, 1))
+    neuron = LIF(beta=beta, threshold=threshold, reset=reset)
+    spikes, potentials = neuron(currents.reshape(-1, 1, 1), backend="step")
     return spikes.flatten().detach(), potentials.flatten().detach()
 
 
@@ -125,7 +126,7 @@ def lif_demo(beta: float, threshold: float, input_kind: str = "constant", curren
     spikes, potentials = lif_response(currents, beta, threshold, reset)
     fired = spikes.nonzero().flatten()
     result = {"spikes": len(fired), "first_spike": int(fired[0]) if len(fired) else None}
-    lif_trace(currents, potentials, spikes, threshold, reset,
+    lif_trace(currents, potentials, spikes, LIF(beta=beta, threshold=threshold, reset=reset),
               f"{input_kind} input, β = {beta:.2f}, θ = {threshold:.2f}, reset {reset}")
     first = "none" if result["first_spike"] is None else result["first_spike"]
     print(f"spikes: {result['spikes']} | first spike at step: {first}")

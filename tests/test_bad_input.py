@@ -63,7 +63,11 @@ def _loaders(**bad):
 
 
 def _lif_step(**bad):
-    return LIF()(**{"current": torch.rand(2, 3), "mem": torch.zeros(2, 3), **bad})
+    return LIF().step(**{"current": torch.rand(2, 3), "membrane": torch.zeros(2, 3), **bad})
+
+
+def _lif_sequence(**bad):
+    return LIF()(**{"currents": torch.rand(4, 2, 3), **bad})
 
 
 def _encoding_demo(**bad):
@@ -133,7 +137,9 @@ CASES = [
     _case(LIF, ValueError, "reset", "subtract", reset="one"),
     _case(LIF, ValueError, "slope", "(0.0, inf)", slope=-2),
     _case(_lif_step, TypeError, "current", current=[0.1]),
-    _case(_lif_step, ValueError, "mem", mem=torch.zeros(3)),
+    _case(_lif_step, ValueError, "membrane", membrane=torch.zeros(3)),
+    _case(_lif_sequence, ValueError, "currents", currents=torch.rand(2, 3)),
+    _case(_lif_sequence, ValueError, "backend", "step", backend="fast"),
 
     _case(SNN, TypeError, "sizes", sizes=784),
     _case(SNN, ValueError, "sizes", sizes=(784,)),
@@ -141,11 +147,11 @@ CASES = [
     _case(SNN, TypeError, "sizes[1]", sizes=(784, 2.5, 10)),
     _case(SNN, ValueError, "beta", "[0.0, 1.0]", beta=1.01),
     _case(SNN, ValueError, "threshold", "(0.0, inf)", threshold=0),
-    _case(SNN, TypeError, "fast", fast="no"),
     _case(ANN, TypeError, "sizes", sizes=784),
     _case(ANN, ValueError, "sizes", sizes=[784]),
     _case(ANN, ValueError, "sizes[2]", "[1, inf)", sizes=(784, 8, 0)),
     _case(ANN, TypeError, "sizes[0]", sizes=("784", 10)),
+    _case(SNN, ValueError, "backend", "compiled", backend="fast"),
     _case(_model().forward, ValueError, "x", x=torch.rand(3, 2, 100)),
     _case(_model().forward, ValueError, "x", x=torch.rand(2, 784)),
     _case(_model().forward, TypeError, "x", x=torch.ones(3, 2, 784, dtype=torch.long)),

@@ -1,7 +1,7 @@
 """The time-batched fast path against the step-by-step loop: same spikes in, same outputs and gradients out.
 
-The fast path runs in plain torch (``compiled=False``) and in the compiled kernels
-(``compiled=True``); both are checked. T = 8 is not a multiple of the kernels'
+The fused path runs in plain torch (``backend="torch"``) and in the compiled kernels
+(``backend="compiled"``); both are checked against ``backend="step"``. T = 8 is not a multiple of the kernels'
 blocks of 5 steps, and the hidden sizes use their product with spikes (multiples of 64).
 """
 import pytest
@@ -11,18 +11,20 @@ from snn_helpers import LIF, SNN, SURROGATES, FusedLIF, kernels
 from snn_helpers.neurons import RESETS
 
 T, B, SIZES = 8, 16, (784, 128, 64, 10)
-IMPLEMENTATIONS = [pytest.param(False, id="torch"), pytest.param(True, id="compiled", marks=pytest.mark.skipif(
-    kernels.library() is None, reason="no C compiler: tests/test_kernels.py fails where one is installed"))]
+NO_LIBRARY = pytest.mark.skipif(kernels.library() is None,
+                                reason="no C compiler: tests/test_kernels.py fails where one is installed")
+IMPLEMENTATIONS = [pytest.param("torch", id="torch"), pytest.param("compiled", id="compiled", marks=NO_LIBRARY)]
 
 
-def _spiking_pair(reset, surrogate, compiled=False):
-    """Two copies of one network, fast and step-by-step, with weights large enough that every layer spikes."""
+def _spiking_pair(reset, surrogate, backend="torch"):
+    """Two copies of one network, on ``backend`` and step-by-step, with weights large enough that every
+    layer spikes."""
     torch.manual_seed(0)
-    fast = SNN(SIZES, reset=reset, surrogate=surrogate, compiled=compiled)
+    fast = SNN(SIZES, reset=reset, surrogate=surrogate, backend=backend)
     with torch.no_grad():
         for fc in fast.fcs:
             fc.weight.mul_(4.0)
-    slow = SNN(SIZES, reset=reset, surrogate=surrogate, fast=False)
+    slow = SNN(SIZES, reset=reset, surrogate=surrogate, backend="step")
     slow.load_state_dict(fast.state_dict())
     return fast, slow
 
@@ -41,11 +43,11 @@ def _assert_every_layer_spikes_and_resets(record):
         assert spikes[:-1].sum() > 0, f"layer {i} never resets before the last step"
 
 
-@pytest.mark.parametrize("compiled", IMPLEMENTATIONS)
+@pytest.mark.parametrize("backend", IMPLEMENTATIONS)
 @pytest.mark.parametrize("surrogate", sorted(SURROGATES))
 @pytest.mark.parametrize("reset", RESETS)
-def test_fast_path_matches_step_loop_in_outputs_and_every_gradient(reset, surrogate, compiled):
-    fast, slow = _spiking_pair(reset, surrogate, compiled)
+def test_fast_path_matches_step_loop_in_outputs_and_every_gradient(reset, surrogate, backend):
+    fast, slow = _spiking_pair(reset, surrogate, backend)
     x = _input_spikes()
     out_fast, rec_fast = fast(x, record=True)
     out_slow, rec_slow = slow(x, record=True)
@@ -62,14 +64,10 @@ def test_fast_path_matches_step_loop_in_outputs_and_every_gradient(reset, surrog
         torch.testing.assert_close(p.grad, q.grad, rtol=1e-5, atol=1e-5, msg=lambda m: f"{name}: {m}")
 
 
-@pytest.mark.parametrize("fast, compiled", [(False, False), (True, False), (True, True)],
-                         ids=["step", "fast-torch", "fast-compiled"])
-def test_leaving_out_silent_inputs_changes_nothing(fast, compiled):
+@pytest.mark.parametrize("backend", ["step", *IMPLEMENTATIONS])
+def test_leaving_out_silent_inputs_changes_nothing(backend):
     """``features``: the lit inputs only, as training feeds them, against the full input to the step loop."""
-    if compiled and kernels.library() is None:
-        pytest.skip("no C compiler: tests/test_kernels.py fails where one is installed")
-    model, full = _spiking_pair("zero", "sigmoid", compiled)
-    model.fast = fast
+    model, full = _spiking_pair("zero", "sigmoid", backend)
     x = _input_spikes().flatten(2)
     lit = (x.flatten(0, 1).amax(0) > 0).nonzero().squeeze(1)
     assert 0 < len(lit) < x.shape[-1]
@@ -89,33 +87,33 @@ def test_leaving_out_silent_inputs_changes_nothing(fast, compiled):
     assert model.fcs[0].weight.grad[:, lit].abs().sum() > 0
 
 
-@pytest.mark.parametrize("compiled", IMPLEMENTATIONS)
+@pytest.mark.parametrize("backend", IMPLEMENTATIONS)
 @pytest.mark.parametrize("surrogate", sorted(SURROGATES))
 @pytest.mark.parametrize("reset", RESETS)
-def test_fused_lif_matches_the_step_loop_of_one_layer(reset, surrogate, compiled):
+def test_fused_lif_matches_the_step_loop_of_one_layer(reset, surrogate, backend):
     lif = LIF(beta=0.9, threshold=1.0, reset=reset, surrogate=surrogate, slope=5.0)
     currents = (0.3 + 0.5 * torch.randn(T, B, 64, generator=torch.Generator().manual_seed(2))).requires_grad_()
     weights = torch.randn(T, B, 64, generator=torch.Generator().manual_seed(3))  # dL/dS, different everywhere
-    spikes, potentials = lif.run(currents)
+    spikes, potentials = lif(currents, backend="step")
     (spikes * weights).sum().backward()
     grad_loop, currents.grad = currents.grad, None
-    fused_spikes, fused_potentials = lif.run_fused(currents, compiled)
+    fused_spikes, fused_potentials = lif(currents, backend=backend)
     (fused_spikes * weights).sum().backward()
     assert 0.1 < spikes.mean().item() < 0.6
     assert torch.equal(fused_spikes, spikes)
-    if compiled:  # the kernel does the step loop's operations in its order: bit for bit
+    if backend == "compiled":  # the kernel does the step loop's operations in its order: bit for bit
         assert torch.equal(fused_potentials, potentials)
     torch.testing.assert_close(fused_potentials, potentials, rtol=1e-6, atol=1e-6)
     assert not fused_potentials.requires_grad
     torch.testing.assert_close(currents.grad, grad_loop, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("compiled", IMPLEMENTATIONS)
-def test_fused_lif_gradient_includes_the_path_through_the_reset(compiled):
+@pytest.mark.parametrize("backend", IMPLEMENTATIONS)
+def test_fused_lif_gradient_includes_the_path_through_the_reset(backend):
     """Dropping the reset's term ``-U * g`` (zero) or ``-threshold * g`` (subtract) must change the gradient."""
     currents = (0.3 + 0.5 * torch.randn(T, B, 64, generator=torch.Generator().manual_seed(2))).requires_grad_()
     for reset in RESETS:
-        spikes, _ = FusedLIF.apply(currents, 0.9, 1.0, 5.0, "sigmoid", reset, compiled)
+        spikes, _ = FusedLIF.apply(currents, 0.9, 1.0, 5.0, "sigmoid", reset, backend == "compiled")
         (grad,) = torch.autograd.grad(spikes.sum(), currents)
         lif = LIF(0.9, 1.0, reset, "sigmoid", 5.0)
         mem, total = torch.zeros(B, 64), 0

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from snn_helpers import SNN, kernels
+from snn_helpers import LIF, SNN, backend, kernels
 from snn_helpers.neurons import FusedLIF
 
 needs_library = pytest.mark.skipif(kernels.library() is None, reason="no C compiler")
@@ -80,8 +80,8 @@ def test_results_do_not_depend_on_the_number_of_threads():
 @needs_library
 def test_a_layer_size_the_product_kernel_cannot_take_falls_back_to_torch_for_that_product():
     torch.manual_seed(0)
-    compiled = SNN((784, 100, 10), compiled=True)  # 100 is not a multiple of 64
-    plain = SNN((784, 100, 10), compiled=False)
+    compiled = SNN((784, 100, 10), backend="compiled")  # 100 is not a multiple of 64
+    plain = SNN((784, 100, 10), backend="torch")
     plain.load_state_dict(compiled.state_dict())
     x = _spiky(6, 4, 784).detach()
     torch.testing.assert_close(compiled(x), plain(x))
@@ -98,22 +98,28 @@ def test_the_lif_kernel_takes_non_contiguous_currents():
         torch.testing.assert_close(potentials, want_potentials)
 
 
-def test_engine_says_what_the_fast_path_computes_with(monkeypatch):
-    assert kernels.engine("cuda") == "torch on cuda"
+def test_engine_says_what_each_backend_computes_with(monkeypatch):
+    assert backend.engine("cuda") == "torch on cuda"
+    assert backend.engine("cuda", "step") == "the step-by-step loop"
+    assert backend.engine("cpu", "torch") == "plain torch"
     if kernels.library() is not None:
-        assert kernels.engine("cpu") == "the compiled kernels"
+        assert backend.engine("cpu") == "the compiled kernels"
+        assert SNN((4, 2)).engine() == "the compiled kernels"
+    with pytest.raises(ValueError, match="backend='compiled'.*CPU tensors, got cuda"):
+        backend.engine("cuda", "compiled")
     monkeypatch.setenv(kernels.ENABLE_ENV, "0")
-    assert kernels.engine("cpu") == "plain torch (SNN_KERNELS=0)"
+    assert backend.engine("cpu") == "plain torch (SNN_KERNELS=0)"
 
 
 def test_snn_kernels_0_means_plain_torch(monkeypatch):
     monkeypatch.setenv(kernels.ENABLE_ENV, "0")
     monkeypatch.setattr(kernels, "lif_forward", lambda *a: pytest.fail("compiled kernel used"))
     currents = torch.randn(4, 2, 8)
-    assert kernels.library() is None and kernels.choose(None, currents) is False
+    assert kernels.library() is None and backend.settle("auto", currents) == "torch"
     SNN((784, 64, 10))(_spiky(4, 2, 784).detach())  # runs, without the kernels
-    with pytest.raises(ValueError, match="compiled=True.*SNN_KERNELS=0"):
-        kernels.choose(True, currents)
+    for refused in (lambda: SNN(backend="compiled"), lambda: LIF()(currents, backend="compiled")):
+        with pytest.raises(ValueError, match="backend='compiled'.*SNN_KERNELS=0"):
+            refused()
 
 
 @needs_library
@@ -132,11 +138,15 @@ def test_the_kernels_refuse_what_they_cannot_take_before_touching_memory():
 
 
 @needs_library
-def test_compiled_true_refuses_what_the_kernels_cannot_take():
-    with pytest.raises(ValueError, match="compiled=True.*fp32 CPU tensors, got torch.float64"):
-        kernels.choose(True, torch.zeros(2, dtype=torch.float64))
-    with pytest.raises(TypeError, match="compiled must be"):
-        SNN(compiled="yes")
+def test_backend_compiled_refuses_what_the_kernels_cannot_take():
+    with pytest.raises(ValueError, match="backend='compiled'.*fp32 CPU tensors, got torch.float64"):
+        backend.settle("compiled", torch.zeros(2, dtype=torch.float64))
+    with pytest.raises(ValueError, match="backend='compiled'.*fp32 CPU tensors, got torch.float64"):
+        SNN((4, 2), backend="compiled").double()(torch.ones(3, 1, 4, dtype=torch.float64))
+    with pytest.raises(ValueError, match="backend must be one of"):
+        SNN(backend="yes")
+    with pytest.raises(TypeError, match="compiled"):
+        SNN(compiled=True)  # the old keywords are gone: backend= says it
 
 
 def test_a_compiler_that_fails_gives_a_warning_and_plain_torch(monkeypatch, tmp_path):
@@ -145,8 +155,8 @@ def test_a_compiler_that_fails_gives_a_warning_and_plain_torch(monkeypatch, tmp_
     monkeypatch.setenv(kernels.CACHE_ENV, str(tmp_path))
     with pytest.warns(RuntimeWarning, match="compiled kernels unavailable .*plain torch"):
         assert kernels.library() is None
-    assert kernels.choose(None, torch.zeros(2)) is False
-    assert kernels.engine("cpu") == "plain torch (the kernels could not be built)"
+    assert backend.settle("auto", torch.zeros(2)) == "torch"
+    assert backend.engine("cpu") == "plain torch (the kernels could not be built)"
     assert list(tmp_path.iterdir()) == []  # no half-built library left behind
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the attempt is made, and reported, once per process

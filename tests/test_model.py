@@ -43,10 +43,10 @@ def test_settings_rebuild_the_same_network():
     assert clone.settings() == model.settings()
 
 
-@pytest.mark.parametrize("fast", [True, False])
-def test_state_follows_the_model_to_another_device(fast):
+@pytest.mark.parametrize("backend", ["auto", "torch", "step"])
+def test_state_follows_the_model_to_another_device(backend):
     # On the meta device any tensor left behind on the CPU would make forward fail.
-    model = SNN(sizes=(784, 16, 10), fast=fast).to("meta")
+    model = SNN(sizes=(784, 16, 10), backend=backend).to("meta")
     out = model(torch.empty(3, 2, 1, 28, 28, device="meta"))
     assert out.device.type == "meta" and out.shape == (3, 2, 10)
 

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from snn_helpers import LIF, SURROGATES, spike
+from snn_helpers.neurons import after_reset
 
 # The smooth functions whose derivatives the surrogates claim to be (slope k, x = mem - threshold).
 PRIMITIVES = {
@@ -53,7 +54,7 @@ def test_seed_surrogate_matches_seed_formula():
 
 
 def _trace(lif, currents):
-    spikes, potentials = lif.run(torch.tensor(currents).reshape(-1, 1, 1))
+    spikes, potentials = lif(torch.tensor(currents).reshape(-1, 1, 1), backend="step")
     return spikes.flatten().tolist(), potentials.flatten().tolist()
 
 
@@ -87,14 +88,17 @@ def test_beta_extremes_forget_everything_or_nothing():
     assert potentials[:4] == pytest.approx([0.25, 0.5, 0.75, 1.0])
 
 
-def test_step_and_run_agree():
-    lif = LIF(beta=0.9, threshold=0.7, reset="subtract")
+@pytest.mark.parametrize("reset", ["zero", "subtract"])
+def test_step_and_sequence_agree_and_membrane_is_potential_after_reset(reset):
+    lif = LIF(beta=0.9, threshold=0.7, reset=reset)
     currents = torch.rand(12, 3, 5)
-    spikes, _ = lif.run(currents)
-    mem = torch.zeros(3, 5)
+    spikes, potentials = lif(currents, backend="step")
+    membrane = torch.zeros(3, 5)
     for t in range(12):
-        spk, mem = lif(currents[t], mem)
-        assert torch.equal(spk, spikes[t])
+        spk, potential, membrane = lif.step(currents[t], membrane)
+        assert torch.equal(spk, spikes[t]) and torch.equal(potential, potentials[t])
+        assert torch.equal(membrane, after_reset(potential, spk, 0.7, reset))
+    assert spikes.sum() > 0  # the reset took part
 
 
 @pytest.mark.parametrize("kwargs, error, name", [

@@ -17,7 +17,7 @@ from snn_helpers.results import model_from_checkpoint
 def small_model(beta, threshold, sizes=(40, 30, 20, 5), seed=0):
     """A reset-to-zero SNN whose random weights make every layer fire."""
     torch.manual_seed(seed)
-    model = SNN(sizes, beta=beta, threshold=threshold, reset="zero", compiled=False)
+    model = SNN(sizes, beta=beta, threshold=threshold, reset="zero", backend="torch")
     with torch.no_grad():
         for fc in model.fcs:
             fc.weight.mul_(4 * threshold)
@@ -197,7 +197,7 @@ def test_export_and_import_commands(tmp_path, capsys):
 
 def test_a_potential_exactly_at_threshold_is_the_one_difference(tmp_path):
     """This series fires at U >= threshold, NIR and snnTorch at U > threshold: the documented condition."""
-    model = SNN((1, 1), beta=0.5, threshold=1.0, reset="zero", compiled=False)
+    model = SNN((1, 1), beta=0.5, threshold=1.0, reset="zero", backend="torch")
     with torch.no_grad():
         model.fcs[0].weight.fill_(1.0)
         model.fcs[0].bias.zero_()
@@ -212,7 +212,7 @@ def test_a_potential_exactly_at_threshold_is_the_one_difference(tmp_path):
 
 def tie_model(weight_of_second_pixel):
     """Two inputs, one output neuron: pixel 0 gives U = 1.0 = threshold (a tie), pixel 1 a potential far below."""
-    model = SNN((2, 1), beta=0.5, threshold=1.0, reset="zero", compiled=False)
+    model = SNN((2, 1), beta=0.5, threshold=1.0, reset="zero", backend="torch")
     with torch.no_grad():
         model.fcs[0].weight.copy_(torch.tensor([[1.0, weight_of_second_pixel]]))
         model.fcs[0].bias.zero_()

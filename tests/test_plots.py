@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from snn_helpers import SURROGATES  # noqa: E402
+from snn_helpers import LIF, SURROGATES  # noqa: E402
 from snn_helpers import plots  # noqa: E402
 
 
@@ -65,18 +65,16 @@ def test_lif_trace_drops_to_zero_at_each_spike_for_a_reset_to_zero():
     currents = torch.full((5,), 0.6)
     potentials = torch.tensor([0.6, 1.2, 0.6, 1.2, 0.6])
     fired = torch.tensor([0.0, 1.0, 0.0, 1.0, 0.0])
-    fig = plots.lif_trace(currents, potentials, fired, threshold=1.0, reset="zero")
+    fig = plots.lif_trace(currents, potentials, fired, LIF(beta=0.5, threshold=1.0, reset="zero"))
     x, y = membrane_line(fig)
     assert list(x) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert np.allclose(y, [0.6, 0.6, 1.2, 0.0, 0.6, 0.6, 1.2, 0.0, 0.6, 0.6])
     dots = next(line for line in fig.axes[0].lines if line.get_label().startswith("U[t]"))
     assert np.allclose(dots.get_ydata(), potentials.numpy())
     with pytest.raises(ValueError, match="same shape"):
-        plots.lif_trace(currents, potentials[:4], fired, threshold=1.0, reset="zero")
-    with pytest.raises(ValueError, match="threshold"):
-        plots.lif_trace(currents, potentials, fired, threshold=0.0, reset="zero")
-    with pytest.raises(ValueError, match="reset"):
-        plots.lif_trace(currents, potentials, fired, threshold=1.0, reset="hard")
+        plots.lif_trace(currents, potentials[:4], fired, LIF())
+    with pytest.raises(TypeError, match="neuron must be a snn_helpers.LIF"):
+        plots.lif_trace(currents, potentials, fired, 1.0)
 
 
 def test_lif_trace_of_a_subtracting_neuron_keeps_the_surplus():
@@ -86,7 +84,7 @@ def test_lif_trace_of_a_subtracting_neuron_keeps_the_surplus():
     currents = torch.full((6,), 0.7)
     fired, potentials = lif_response(currents, beta=1.0, threshold=1.0, reset="subtract")
     assert fired.tolist() == [0, 1, 1, 0, 1, 1]  # U: 0.7, 1.4 -> 0.4, 1.1 -> 0.1, 0.8, 1.5 -> 0.5, 1.2
-    x, y = membrane_line(plots.lif_trace(currents, potentials, fired, threshold=1.0, reset="subtract"))
+    x, y = membrane_line(plots.lif_trace(currents, potentials, fired, LIF(beta=1.0, threshold=1.0, reset="subtract")))
     after = y[1::2]
     assert np.allclose(after, (potentials - fired).numpy())
     assert (after[fired.numpy() > 0] > 0).all()

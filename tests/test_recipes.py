@@ -124,7 +124,7 @@ def test_train_command_step_loop_never_uses_the_fused_path(monkeypatch, capsys):
     args = ["train", "--epochs", "1", "--train-limit", "128", "--test-limit", "64", "--no-progress"]
     with pytest.raises(AssertionError, match="fused LIF"):
         main(args)
-    assert main([*args, "--step-loop"]) == 0
+    assert main([*args, "--backend", "step"]) == 0
     assert "seed 42: test accuracy (10-step evaluation, 64 images)" in capsys.readouterr().out
 
 

@@ -13,7 +13,7 @@ import math
 
 import torch
 
-from ..neurons import LIF, SURROGATES
+from ..neurons import LIF, SURROGATES, after_reset
 from . import ExerciseError, attempt, expect, passed
 
 # Potentials may differ from the library's in the last bits (another order of the same additions).
@@ -121,10 +121,10 @@ def _check_neuron(function, reset: str) -> int:
     checked = 0
     for description, currents, beta, threshold in _inputs(reset):
         spikes, potentials = _neuron_outputs(function, name, currents, beta, threshold)
-        ref_spikes, ref_potentials = LIF(beta=beta, threshold=threshold, reset=reset).run(currents.reshape(-1, 1, 1))
+        ref_spikes, ref_potentials = LIF(beta=beta, threshold=threshold, reset=reset)(
+            currents.reshape(-1, 1, 1), backend="step")
         ref_spikes, ref_potentials = ref_spikes.flatten().double(), ref_potentials.flatten().detach().double()
-        ref_after = (ref_potentials * (1 - ref_spikes) if reset == "zero"
-                     else ref_potentials - threshold * ref_spikes)
+        ref_after = after_reset(ref_potentials, ref_spikes, threshold, reset)
         for t in range(len(currents)):
             if not _close(potentials[t], ref_potentials[t]):
                 reason = _potential_error(t, float(potentials[t]), currents.double(),

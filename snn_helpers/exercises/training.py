@@ -132,7 +132,7 @@ _MISTAKES = [  # (keyword arguments of _epoch, what to tell the student)
 
 
 def _epoch_case():
-    """A small network (fast=False) and a loader of made-up digits, all fixed by seeds.
+    """A small network (backend="step") and a loader of made-up digits, all fixed by seeds.
 
     Image ``i`` lights two rows chosen by its label over faint noise, so one epoch lowers the
     loss; the weights are scaled up so that the output neurons spike from the start (a silent
@@ -140,7 +140,7 @@ def _epoch_case():
     """
     with torch.random.fork_rng(devices=[]):  # leave the notebook's random state alone
         torch.manual_seed(0)
-        model = SNN(_SIZES, fast=False)
+        model = SNN(_SIZES, backend="step")
     with torch.no_grad():
         for fc in model.fcs:
             fc.weight.mul_(3.0)
