@@ -308,8 +308,10 @@ def build_site(executed=None, out=None, quick: bool = False, verbose: bool = Tru
     """Build the website from the executed notebooks; return the path of its ``index.html``.
 
     ``executed`` defaults to ``build/executed`` (``build/quick/executed`` when
-    ``quick``), ``out`` to ``build/site`` (``build/quick/site``). Nothing is
-    executed; the staging folder and Sphinx's cache sit beside ``out``.
+    ``quick``), ``out`` to ``build/site`` (``build/quick/site``), both under the
+    output folder. Nothing is executed; the staging folder and Sphinx's cache sit
+    beside ``out``. Raises :class:`SiteError` outside a clone of the project
+    (the site's configuration is not package data).
     """
     if not source_checkout():
         raise SiteError("the website is built from a clone of the project: its docs/site/ and README.md "
