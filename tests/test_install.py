@@ -118,9 +118,9 @@ def test_training_and_notebook_01_run_from_the_installed_package_and_write_only_
     kernel_package = Path(notebook.cells[-1].outputs[0].text.strip())
     assert kernel_package.is_relative_to(site), kernel_package
 
+    assert snapshot(site) == site_before, "something was written inside the installed package"
+    assert snapshot(data) == data_before, "something was written in the MNIST folder"
     written = re.findall(r'figure_dir\(\) / "([^"]+)"', "\n".join(cell.source for cell in notebook.cells))
     assert written, "notebook 01 writes no figures: this test checks nothing"
     for name in written:
         assert (work / "build" / "quick" / "img" / name).is_file(), f"{name} is not in the working folder"
-    assert snapshot(site) == site_before, "something was written inside the installed package"
-    assert snapshot(data) == data_before, "something was written in the MNIST folder"
