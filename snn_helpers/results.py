@@ -54,7 +54,7 @@ def model_from_checkpoint(path) -> tuple[SNN, dict]:
 def checkpoint_candidates() -> list[tuple[Path, str]]:
     """Checkpoints a trained model may come from, best first, each with a description."""
     return [(model_path(), "your checkpoint from notebook 03"),
-            (pretrained_path(), "the pretrained model shipped in pretrained/ (recipe improved)")]
+            (pretrained_path(), "the pretrained model shipped in snn_helpers/pretrained/ (recipe improved)")]
 
 
 def load_trained_model(fallback) -> tuple[SNN, str]:

@@ -1,8 +1,13 @@
 """Execute the notebooks in order, the way the main job (``make run``) does.
 
-Each notebook runs in a fresh kernel whose working folder is the notebook's
-own folder. The executed copy (with outputs) is written atomically to
-``build/executed/``; the committed notebooks are only read.
+The notebooks come from :func:`snn_helpers.paths.notebook_dir`: the clone's
+``notebooks/`` in a source checkout, else ``notebooks/`` in the folder you
+run from (the notebooks are not part of an installed package). Each one runs
+in a fresh kernel whose working folder is the notebook's own folder; the
+kernel is handed this process's MNIST and output folders as absolute paths
+(``SNN_DATA_DIR``, ``SNN_OUTPUT_DIR``), so it reads and writes where this
+process looks. The executed copy (with outputs) is written atomically to
+``build/executed/`` under the output folder; the notebooks are only read.
 """
 from __future__ import annotations
 
@@ -17,26 +22,37 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from .atomic import atomic_path
-from .paths import PROJECT_ROOT, QUICK_ENV, figure_dir
+from .paths import (DATA_ENV, OUTPUT_ENV, QUICK_ENV, build_dir, data_dir, figure_dir, notebook_dir, output_base,
+                    shown)
 from .results import load_metrics, metrics_path
 from .widgets import PRERENDER_ENV
 
-NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
-
 
 def executed_dir(quick: bool = False) -> Path:
-    """Where executed copies go: ``build/executed`` (or ``build/quick/executed``)."""
-    return PROJECT_ROOT / "build" / ("quick/executed" if quick else "executed")
+    """Where executed copies go: ``build/executed`` (or ``build/quick/executed``) under the output folder.
+
+    quick: ``True`` for the quick-mode folder.
+
+    >>> executed_dir(quick=True).relative_to(build_dir()).as_posix()
+    'quick/executed'
+    """
+    return build_dir() / ("quick/executed" if quick else "executed")
 
 
-def shown(path) -> Path:
-    """``path`` relative to the project when it lies inside it (for messages)."""
-    path = Path(path)
-    return path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+def notebook_paths(folder=None) -> list[Path]:
+    """The numbered notebooks ``NN_name.ipynb`` in ``folder`` in order, then the appendices ``AN_name.ipynb``.
 
+    folder: a folder of notebooks; ``None`` means :func:`snn_helpers.paths.notebook_dir`.
+    Raises ``FileNotFoundError`` when it holds no numbered notebook.
 
-def notebook_paths(folder=NOTEBOOK_DIR) -> list[Path]:
-    """The numbered notebooks ``NN_name.ipynb`` in ``folder`` in order, then the appendices ``AN_name.ipynb``."""
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ("A1_x.ipynb", "02_b.ipynb", "01_a.ipynb", "notes.ipynb"):
+    ...         _ = (Path(tmp) / name).write_text("{}")
+    ...     [path.name for path in notebook_paths(tmp)]
+    ['01_a.ipynb', '02_b.ipynb', 'A1_x.ipynb']
+    """
+    folder = notebook_dir() if folder is None else folder
     numbered = sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
     if not numbered:
         raise FileNotFoundError(f"no numbered notebooks (NN_name.ipynb) in {folder}")
@@ -46,13 +62,15 @@ def notebook_paths(folder=NOTEBOOK_DIR) -> list[Path]:
 def execute_notebook(path, out_dir, quick: bool = False, timeout: int = 3600) -> Path:
     """Run one notebook top to bottom in a fresh ``python3`` kernel; write the executed copy.
 
-    ``quick`` sets ``SNN_QUICK`` for the kernel (``1`` or ``0``). A failing
-    cell raises ``nbclient.exceptions.CellExecutionError``; nothing is written then.
-    Returns the path of the executed copy in ``out_dir``.
+    ``quick`` sets ``SNN_QUICK`` for the kernel (``1`` or ``0``); ``SNN_DATA_DIR``
+    and ``SNN_OUTPUT_DIR`` are set to this process's folders, made absolute. A
+    failing cell raises ``nbclient.exceptions.CellExecutionError``; nothing is
+    written then. Returns the path of the executed copy in ``out_dir``.
     """
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
-    env = {**os.environ, QUICK_ENV: "1" if quick else "0"}
+    env = {**os.environ, QUICK_ENV: "1" if quick else "0", DATA_ENV: str(data_dir()),
+           OUTPUT_ENV: str(output_base())}
     # The kernel's own log stays quiet: its start-up notice about the TCP transport, and the
     # "KeyboardInterrupt caught in kernel." that ipykernel logs as an ERROR when the SIGINT that
     # jupyter_client sends before every shutdown lands mid-message, are not failures. A failing
@@ -67,8 +85,11 @@ def execute_notebook(path, out_dir, quick: bool = False, timeout: int = 3600) ->
     return target
 
 
-def run_notebooks(folder=NOTEBOOK_DIR, out_dir=None, quick: bool = False) -> list[tuple[Path, float]]:
-    """Execute every notebook of :func:`notebook_paths` in order; print and return ``(copy, seconds)`` each."""
+def run_notebooks(folder=None, out_dir=None, quick: bool = False) -> list[tuple[Path, float]]:
+    """Execute every notebook of :func:`notebook_paths` in order; print and return ``(copy, seconds)`` each.
+
+    folder: as for :func:`notebook_paths`; out_dir: default :func:`executed_dir`.
+    """
     out_dir = executed_dir(quick) if out_dir is None else out_dir
     done = []
     for path in notebook_paths(folder):

@@ -4,7 +4,8 @@
 ``make run``) into a staging folder, turns each pre-rendered slider (see
 ``snn_helpers.widgets.prerender``) into a plain HTML slider, writes a home
 page, and runs Sphinx with myst-nb (``nb_execution_mode = "off"``) and
-sphinx-book-theme, configured in ``docs/site/conf.py``. Everything the pages
+sphinx-book-theme, configured in ``docs/site/conf.py`` (so it needs a clone of
+the project; ``build/`` is under the output folder of :mod:`snn_helpers.paths`). Everything the pages
 load is local: math is typeset by a copy of MathJax that :func:`ensure_mathjax`
 fetches once (pinned version, checked sha256) into ``build/vendor/``.
 """
@@ -26,10 +27,11 @@ from pathlib import Path
 import nbformat
 
 from .data import sha256_of
-from .paths import PROJECT_ROOT
-from .runner import NOTEBOOK_DIR, executed_dir, notebook_paths, shown
+from .paths import PROJECT_ROOT, build_dir, source_checkout
+from .runner import executed_dir, notebook_paths, shown
 from .widgets import SLIDER_MIME
 
+# The website is built from a clone: its configuration, the guide and the README are not package data.
 CONF_DIR = PROJECT_ROOT / "docs" / "site"
 TEACHING_GUIDE = PROJECT_ROOT / "docs" / "teaching.md"
 README = PROJECT_ROOT / "README.md"
@@ -47,8 +49,12 @@ class SiteError(RuntimeError):
 
 
 def vendor_dir() -> Path:
-    """``build/vendor``: third-party files the site needs, fetched once."""
-    return PROJECT_ROOT / "build" / "vendor"
+    """``build/vendor`` under the output folder: third-party files the site needs, fetched once.
+
+    >>> vendor_dir() == build_dir() / "vendor"
+    True
+    """
+    return build_dir() / "vendor"
 
 
 def mathjax_static_dir() -> Path:
@@ -278,13 +284,19 @@ def figure_paths(markdown: str) -> list[str]:
 
 
 def site_dir(quick: bool = False) -> Path:
-    """Where the site goes: ``build/site`` (or ``build/quick/site``)."""
-    return PROJECT_ROOT / "build" / ("quick/site" if quick else "site")
+    """Where the site goes: ``build/site`` (or ``build/quick/site``) under the output folder.
+
+    quick: ``True`` for the quick-mode folder.
+
+    >>> site_dir(quick=True) == build_dir() / "quick" / "site"
+    True
+    """
+    return build_dir() / ("quick/site" if quick else "site")
 
 
 def ordered_notebooks(executed: Path) -> list[tuple[Path, Path]]:
     """``(executed copy, committed notebook)`` for every notebook the runner runs, in its order."""
-    pairs = [(Path(executed) / path.name, path) for path in notebook_paths(NOTEBOOK_DIR)]
+    pairs = [(Path(executed) / path.name, path) for path in notebook_paths()]
     missing = [copy.name for copy, _ in pairs if not copy.is_file()]
     if missing:
         raise SiteError(f"no executed copy of {', '.join(missing)} in {shown(executed)}: run "
@@ -296,9 +308,14 @@ def build_site(executed=None, out=None, quick: bool = False, verbose: bool = Tru
     """Build the website from the executed notebooks; return the path of its ``index.html``.
 
     ``executed`` defaults to ``build/executed`` (``build/quick/executed`` when
-    ``quick``), ``out`` to ``build/site`` (``build/quick/site``). Nothing is
-    executed; the staging folder and Sphinx's cache sit beside ``out``.
+    ``quick``), ``out`` to ``build/site`` (``build/quick/site``), both under the
+    output folder. Nothing is executed; the staging folder and Sphinx's cache sit
+    beside ``out``. Raises :class:`SiteError` outside a clone of the project
+    (the site's configuration is not package data).
     """
+    if not source_checkout():
+        raise SiteError("the website is built from a clone of the project: its docs/site/ and README.md "
+                        "are not in the installed package")
     start = time.perf_counter()
     executed = Path(executed) if executed is not None else executed_dir(quick)
     out = Path(out) if out is not None else site_dir(quick)

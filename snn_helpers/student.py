@@ -27,18 +27,18 @@ from pathlib import Path
 import nbformat
 
 from .atomic import atomic_path
-from .paths import PROJECT_ROOT
+from .paths import build_dir
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
 
 def student_dir() -> Path:
-    """Where the student notebooks go: ``build/student``.
+    """Where the student notebooks go: ``build/student`` under the output folder.
 
-    >>> student_dir().parts[-2:]
-    ('build', 'student')
+    >>> student_dir() == build_dir() / "student"
+    True
     """
-    return PROJECT_ROOT / "build" / "student"
+    return build_dir() / "student"
 
 
 def _pipeline():
