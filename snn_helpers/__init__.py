@@ -17,7 +17,8 @@ from .encoding import delta_encode, latency_encode, poisson_encode
 from .model import SNN
 from .neurons import LIF, SURROGATES, FusedLIF, SurrogateSpike, spike
 from .paths import checkpoint_dir, figure_dir, quick_mode
-from .training import evaluate, fit, get_device, predict, set_seed
+from .runtime import get_device
+from .training import evaluate, fit, predict, set_seed
 
 __all__ = [
     "BatchLoader", "as_tensors", "ensure_mnist", "load_mnist", "mnist_loaders", "poisson_encode",

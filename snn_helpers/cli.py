@@ -15,7 +15,7 @@ from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
 from .model import PRECISIONS
 from .nir_graph import NIRGraphError
 from .recipes import RECIPES, export_model, get_recipe, run_recipe
-from .training import get_device
+from .runtime import get_device
 
 
 def _checked(check, kind, name, *bounds, **options):

@@ -19,7 +19,9 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_float, check_int, check_tensor
-from .training import SCHEDULES, _encode, get_device, lr_factor
+from .encoding import encode_batch
+from .runtime import get_device
+from .training import SCHEDULES, lr_factor
 
 ENERGY_SOURCE = ('M. Horowitz, "Computing\'s energy problem (and what we can do about it)", '
                  "ISSCC 2014, 45 nm process, 32-bit floating point")
@@ -157,7 +159,7 @@ def snn_activity(model, loader, num_steps: int = 10, *, generator: torch.Generat
     fan_outs = [fc.out_features for fc in model.fcs]
     spike_sums, synop_sums, n_images = None, None, 0
     for images, _ in loader:
-        x, pixels = _encode(images, num_steps, generator, device)  # only lit pixels: the rest never fire
+        x, pixels = encode_batch(images, num_steps, generator, device)  # only lit pixels: the rest never fire
         _, rec = model(x, pixels, record=True)
         layer_spikes = [x, *rec["spikes"]]  # layer l's input spikes are layer_spikes[l]
         batch = x.shape[1]

@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 
 from .atomic import atomic_path
-from .training import get_device
+from .runtime import get_device
 
 SOURCE = Path(__file__).with_name("_kernels.c")
 FLAGS = ("-O3", "-march=native", "-fopenmp", "-ffp-contract=off", "-fno-math-errno", "-shared", "-fPIC")
@@ -73,7 +73,7 @@ def library() -> ctypes.CDLL | None:
 
 
 def engine(device: torch.device | str | None = None) -> str:
-    """What the fast path computes with on ``device`` (default: :func:`~snn_helpers.training.get_device`),
+    """What the fast path computes with on ``device`` (default: :func:`~snn_helpers.runtime.get_device`),
     in words, to print beside a timing: ``"the compiled kernels"``, ``"plain torch (...why)"``, ..."""
     device = get_device() if device is None else torch.device(device)
     if device.type != "cpu":

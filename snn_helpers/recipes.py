@@ -20,7 +20,8 @@ from .checkpoint import save_checkpoint
 from .data import BatchLoader, as_tensors, load_mnist, mnist_loaders, sha256_of
 from .model import SNN
 from .paths import pretrained_dir
-from .training import Timer, evaluate, fit, get_device, run_settings, set_seed
+from .runtime import Timer, get_device
+from .training import evaluate, fit, run_settings, set_seed
 
 PRETRAINED_FILE = "snn_improved.pt"
 CHECK_IMAGES = 1000  # the shipped model's accuracy is re-checked on the first 1000 test images

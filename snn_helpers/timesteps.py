@@ -1,4 +1,4 @@
-"""Accuracy against the number of time steps, and a slider demo for one digit.
+"""Accuracy against the number of time steps (its slider demo is :func:`snn_helpers.widgets.steps_demo`).
 
 The network is causal: what it outputs after ``t`` steps does not depend on
 later input. So one run over ``max_steps`` Poisson steps gives the scores of
@@ -10,10 +10,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 
-from ._checks import check_int, check_module, check_tensor
-from .encoding import poisson_encode
-from .plots import spike_count_bars, tie_note, top_classes
-from .training import _encode, get_device
+from ._checks import check_int
+from .encoding import encode_batch
+from .runtime import get_device
 
 
 @torch.no_grad()
@@ -34,7 +33,7 @@ def decisions_by_steps(model, loader, max_steps: int = 50, *, generator: torch.G
     sums = {key: torch.zeros(max_steps, dtype=torch.float64) for key in ("accuracy", "tied", "silent", "firing")}
     total = 0
     for images, labels in loader:
-        running = model.running_scores(*_encode(images, max_steps, generator, device)).cpu()  # [T, B, C]
+        running = model.running_scores(*encode_batch(images, max_steps, generator, device)).cpu()  # [T, B, C]
         top = running.max(2, keepdim=True).values
         sums["accuracy"] += (running.argmax(2) == labels).sum(1)
         sums["tied"] += ((running == top).sum(2) > 1).sum(1)
@@ -68,42 +67,3 @@ def plot_accuracy_by_steps(accuracies, train_steps: int, title: str = "Test accu
     ax.legend(loc="lower right")
     return fig
 
-
-@torch.no_grad()
-def steps_demo(num_steps: int, model, image: torch.Tensor, label: int, accuracies, seed: int = 0) -> dict:
-    """One slider position: the test accuracy at ``num_steps`` and one digit seen for ``num_steps`` steps.
-
-    image: ``[1, 28, 28]``; ``accuracies`` from :func:`accuracy_by_steps`.
-    Draws the digit's output spike counts, prints one line and returns
-    ``{"num_steps", "accuracy" (percent), "predicted", "tied" (the classes sharing
-    the top count when there is a tie, else ``[]``), "spikes" (per layer, input first)}``.
-    The model is left as it was: it runs where its weights are, and its
-    train/eval mode is restored.
-    """
-    num_steps = check_int("num_steps", num_steps, 1, len(accuracies))
-    check_tensor("image", image, last_dims=(1, 28, 28))
-    label = check_int("label", label, 0, 9)
-    check_module("model", model)
-    seed = check_int("seed", seed, 0, 2**32 - 1)
-    device = next(model.parameters(), torch.empty(0)).device
-    x = poisson_encode(image.reshape(1, 1, 28, 28), num_steps, torch.Generator().manual_seed(seed))
-    training = model.training
-    model.eval()
-    try:
-        out, rec = model(x.to(device), record=True)
-    finally:
-        model.train(training)
-    scores = out.sum(0)[0].cpu()
-    counts = [int(x.sum()), *(int(s.sum()) for s in rec["spikes"])]
-    leaders = top_classes(scores)
-    result = {"num_steps": num_steps, "accuracy": 100 * accuracies[num_steps - 1],
-              "predicted": int(scores.argmax()), "tied": leaders if len(leaders) > 1 else [],
-              "spikes": counts}
-    note = tie_note(scores)
-    predicted = f"{result['predicted']}" + (f" ({note})" if note else "")
-    spike_count_bars(scores, label, f"{num_steps} steps: digit {label} -> predicted {result['predicted']}"
-                     + (f"\n{note}" if note else ""))
-    names = ["input", *(f"layer {i}" for i in range(1, len(counts)))]
-    print(f"steps: {num_steps} | accuracy: {result['accuracy']:.1f}% | predicted: {predicted} "
-          f"(label {label}) | spikes: " + ", ".join(f"{n} {c}" for n, c in zip(names, counts)))
-    return result

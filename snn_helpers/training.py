@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 import random
-import time
 
 import numpy as np
 import torch
@@ -14,7 +13,8 @@ from ._checks import (check_bool, check_choice, check_device, check_float, check
                       check_loader, check_module, check_path)
 from .checkpoint import (RESUME_KEYS, check_checkpoint_path, load_checkpoint, rng_state, save_checkpoint,
                          set_rng_state)
-from .encoding import encode_lit
+from .encoding import encode_batch
+from .runtime import get_device
 
 
 def set_seed(seed: int) -> torch.Generator:
@@ -24,19 +24,6 @@ def set_seed(seed: int) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
-
-
-def get_device() -> torch.device:
-    """The GPU when one is available, otherwise the CPU. The one place this is chosen."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def _encode(images, num_steps, generator, device):
-    """Poisson spikes of the batch's lit pixels ``[T, B, P]`` and their indices ``[P]``
-    (:func:`~snn_helpers.encoding.encode_lit`), drawn on the CPU generator, moved to ``device``.
-    ``model.scores(*_encode(...))`` then equals ``model.scores(poisson_encode(...))``."""
-    spikes, pixels = encode_lit(images, num_steps, generator)
-    return spikes.to(device, non_blocking=True), pixels.to(device)
 
 
 SCHEDULES = ("constant", "cosine")
@@ -115,7 +102,7 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
         for i, (images, labels) in enumerate(bar):
             for group in optimizer.param_groups:
                 group["lr"] = lr * lr_factor(schedule, epoch * len(train_loader) + i, epochs * len(train_loader))
-            loss = loss_fn(model.scores(*_encode(images, num_steps, generator, device)), labels.to(device))
+            loss = loss_fn(model.scores(*encode_batch(images, num_steps, generator, device)), labels.to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -143,7 +130,7 @@ def predict(model: nn.Module, loader, num_steps: int = 10, *, generator: torch.G
     model.to(device).eval()
     preds, truth = [], []
     for images, labels in loader:
-        preds.append(model.scores(*_encode(images, num_steps, generator, device)).argmax(1).cpu())
+        preds.append(model.scores(*encode_batch(images, num_steps, generator, device)).argmax(1).cpu())
         truth.append(labels)
     return torch.cat(preds), torch.cat(truth)
 
@@ -154,13 +141,3 @@ def evaluate(model: nn.Module, loader, num_steps: int = 10, *, generator: torch.
     preds, truth = predict(model, loader, num_steps, generator=generator, device=device)
     return (preds == truth).float().mean().item()
 
-
-class Timer:
-    """``with Timer() as t: ...`` then ``t.seconds``."""
-
-    def __enter__(self):
-        self._start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self._start

@@ -7,7 +7,7 @@ import torch
 
 from snn_helpers import (LIF, SNN, BatchLoader, as_tensors, ensure_mnist, evaluate, fit, load_mnist,
                          mnist_loaders, poisson_encode, predict, set_seed, spike)
-from snn_helpers import cli, data, recipes, timesteps, widgets
+from snn_helpers import cli, data, recipes, widgets
 from snn_helpers.checkpoint import load_checkpoint, save_checkpoint
 
 NAN, INF = float("nan"), float("inf")
@@ -85,7 +85,7 @@ def _show(value):
 
 
 def _steps_demo(**bad):
-    return timesteps.steps_demo(**{"num_steps": 2, "model": SNN((784, 8, 10)), "image": torch.rand(1, 28, 28),
+    return widgets.steps_demo(**{"num_steps": 2, "model": SNN((784, 8, 10)), "image": torch.rand(1, 28, 28),
                                    "label": 3, "accuracies": [0.5, 0.6, 0.7], **bad})
 
 
