@@ -18,7 +18,7 @@ from nbclient.exceptions import CellExecutionError
 
 from .atomic import atomic_path
 from .paths import PROJECT_ROOT, QUICK_ENV, figure_dir
-from .results import load_metrics, metrics_path
+from .handoff import load_metrics, metrics_path
 from .widgets import PRERENDER_ENV
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"

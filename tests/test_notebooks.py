@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 import snn_helpers
-from snn_helpers import encoding, neurons, plots, results, runner, training, widgets
+from snn_helpers import encoding, handoff, neurons, plots, runner, training, widgets
 from snn_helpers.paths import PROJECT_ROOT
 
 NUMBERED = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -78,7 +78,7 @@ def test_notebook_imports_snn_helpers_and_asserts_something(path):
 
 def helper_names():
     """Every public function and class the notebooks could import from snn_helpers."""
-    modules = [snn_helpers, encoding, neurons, plots, results, training, widgets]
+    modules = [snn_helpers, encoding, neurons, plots, handoff, training, widgets]
     return {name for module in modules for name, obj in vars(module).items()
             if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))}
 

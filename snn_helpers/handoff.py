@@ -1,4 +1,4 @@
-"""Where notebook 03 leaves the trained model and its metrics, and how they are found again.
+"""What notebook 03 hands to notebook 04 (and to 06, A1 and the runner): the trained model and its metrics.
 
 Notebook 03 trains and writes ``<checkpoint_dir>/snn.pt`` (through ``fit``)
 and ``snn_metrics.json``; notebook 04 calls :func:`load_trained_model`, and
@@ -14,7 +14,7 @@ from .atomic import write_json
 from .checkpoint import CheckpointError, load_checkpoint
 from .model import SNN
 from .paths import checkpoint_dir
-from .recipes import pretrained_path
+from .shipped import pretrained_path
 
 MODEL_FILE = "snn.pt"
 METRICS_FILE = "snn_metrics.json"
