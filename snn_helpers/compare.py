@@ -18,10 +18,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_float, check_int, check_tensor
+from ._checks import check_device, check_float, check_int, check_module, check_tensor
 from .encoding import encode_batch
 from .runtime import get_device
-from .training import SCHEDULES, lr_factor
+from .training import run_epochs
 
 ENERGY_SOURCE = ('M. Horowitz, "Computing\'s energy problem (and what we can do about it)", '
                  "ISSCC 2014, 45 nm process, 32-bit floating point")
@@ -51,29 +51,29 @@ class ANN(nn.Sequential):
 def fit_ann(model: nn.Module, train_loader, epochs: int = 5, lr: float = 1e-3, *,
             schedule: str = "constant", device: torch.device | None = None) -> list[float]:
     """Train with Adam and cross-entropy on the logits, as :func:`~snn_helpers.training.fit`
-    does for the SNN (same optimiser, learning-rate schedule and batches); return the per-epoch mean loss."""
-    epochs = check_int("epochs", epochs, 0)
-    lr = check_float("lr", lr, 0.0, low_open=True)
-    check_choice("schedule", schedule, SCHEDULES)
-    device = device or get_device()
+    does for the SNN (the same epoch loop, :func:`~snn_helpers.training.run_epochs`: same
+    learning-rate schedule and batches); return the per-epoch mean loss.
+
+    model: maps images ``[B, 1, 28, 28]`` to logits ``[B, 10]``, e.g. :class:`ANN`.
+    train_loader: yields ``(images, labels [B])`` and has a length. epochs: ``>= 0``.
+    lr: peak learning rate ``> 0``; schedule: one of ``SCHEDULES`` (see
+    :func:`~snn_helpers.training.lr_factor`). device: where to train (default: the GPU if there is one).
+
+    >>> _ = torch.manual_seed(0)
+    >>> batches = [(torch.rand(8, 1, 28, 28), torch.randint(0, 10, (8,))) for _ in range(2)]
+    >>> losses = fit_ann(ANN((784, 16, 10)), batches, epochs=3, device="cpu")
+    >>> len(losses), losses[-1] < losses[0]
+    (3, True)
+    """
+    check_module("model", model)
+    device = check_device("device", device) or get_device()
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    loss_fn = nn.CrossEntropyLoss()
-    history = []
-    for epoch in range(epochs):
-        model.train()
-        total, batches = 0.0, 0
-        for i, (images, labels) in enumerate(train_loader):
-            for group in optimizer.param_groups:
-                group["lr"] = lr * lr_factor(schedule, epoch * len(train_loader) + i, epochs * len(train_loader))
-            loss = loss_fn(model(images.to(device)), labels.to(device))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += loss.item()
-            batches += 1
-        history.append(total / max(batches, 1))
-    return history
+    optimizer = torch.optim.Adam(model.parameters(), lr=check_float("lr", lr, 0.0, low_open=True))
+
+    def logits(images):
+        return model(images.to(device))
+
+    return run_epochs(model, train_loader, logits, optimizer, epochs, lr, schedule=schedule, device=device)
 
 
 @torch.no_grad()

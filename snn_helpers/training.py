@@ -94,6 +94,61 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         history = list(state["loss_history"])
+
+    def scores(images):
+        return model.scores(*encode_batch(images, num_steps, generator, device))
+
+    def save(epoch, history):
+        save_checkpoint(checkpoint_path, {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "epoch": epoch + 1, "loss_history": history, "settings": settings,
+            "rng": rng_state(generators)})
+
+    return run_epochs(model, train_loader, scores, optimizer, epochs, lr, schedule=schedule, device=device,
+                      start=start, history=history, progress=progress,
+                      after_epoch=None if checkpoint_path is None else save)
+
+
+def run_epochs(model: nn.Module, train_loader, forward, optimizer: torch.optim.Optimizer, epochs: int,
+               lr: float, *, schedule: str = "constant", device: torch.device | None = None, start: int = 0,
+               history: list[float] | None = None, progress: bool = False, after_epoch=None) -> list[float]:
+    """The epoch loop that :func:`fit` and :func:`~snn_helpers.compare.fit_ann` share.
+
+    Epochs ``start, ..., epochs - 1`` of: for each batch ``(images [B, ...], labels [B])``
+    of ``train_loader``, set the learning rate to ``lr * lr_factor(schedule, b, n)``
+    (``b`` counts batches from the first epoch, ``n`` is all of them), compute the
+    cross-entropy ``-mean_i log softmax(forward(images))[i, labels[i]]`` and take
+    one ``optimizer`` step. ``model`` is put in training mode each epoch.
+
+    forward: maps a batch of images to scores ``[B, C]`` on ``device``, e.g. ``model``
+    itself for an ANN. optimizer: over ``model``'s parameters (the loop sets its
+    learning rate). epochs: total epochs, ``>= start >= 0``. lr: peak learning rate
+    ``> 0``. device: where the labels go (default: :func:`~snn_helpers.runtime.get_device`).
+    history: the mean losses of earlier epochs, appended to. progress: show a
+    progress bar. after_epoch: called as ``after_epoch(epoch, history)`` after each
+    epoch (``fit`` writes its checkpoint there). Returns ``history``, one mean loss per epoch.
+
+    >>> _ = torch.manual_seed(0)
+    >>> model = nn.Linear(4, 3)
+    >>> batches = [(torch.rand(8, 4), torch.randint(0, 3, (8,))) for _ in range(2)]
+    >>> optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    >>> losses = run_epochs(model, batches, model, optimizer, 5, 0.1, device=torch.device("cpu"))
+    >>> len(losses), losses[-1] < losses[0]
+    (5, True)
+    """
+    check_module("model", model)
+    check_loader("train_loader", train_loader)
+    if not callable(forward):
+        raise TypeError(f"forward must be callable (images -> scores), got {type(forward).__name__}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    epochs = check_int("epochs", epochs, 0)
+    start = check_int("start", start, 0, epochs)
+    lr = check_float("lr", lr, 0.0, low_open=True)
+    check_choice("schedule", schedule, SCHEDULES)
+    device = check_device("device", device) or get_device()
+    check_bool("progress", progress)
+    history = [] if history is None else history
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(start, epochs):
         model.train()
@@ -102,7 +157,7 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
         for i, (images, labels) in enumerate(bar):
             for group in optimizer.param_groups:
                 group["lr"] = lr * lr_factor(schedule, epoch * len(train_loader) + i, epochs * len(train_loader))
-            loss = loss_fn(model.scores(*encode_batch(images, num_steps, generator, device)), labels.to(device))
+            loss = loss_fn(forward(images), labels.to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -110,11 +165,8 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
             batches += 1
             bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
         history.append(total / max(batches, 1))
-        if checkpoint_path is not None:
-            save_checkpoint(checkpoint_path, {
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "epoch": epoch + 1, "loss_history": history, "settings": settings,
-                "rng": rng_state(generators)})
+        if after_epoch is not None:
+            after_epoch(epoch, history)
     return history
 
 
