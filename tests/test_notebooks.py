@@ -78,8 +78,9 @@ def test_notebook_imports_snn_helpers_and_asserts_something(path):
 
 def helper_names():
     """Every public function and class the notebooks could import from snn_helpers."""
-    modules = [snn_helpers, encoding, neurons, plots, handoff, training, widgets]
-    return {name for module in modules for name, obj in vars(module).items()
+    modules = [encoding, neurons, plots, handoff, training, widgets]
+    exported = {name: getattr(snn_helpers, name) for name in snn_helpers.__all__}  # the package loads them lazily
+    return {name for namespace in [exported, *map(vars, modules)] for name, obj in namespace.items()
             if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))}
 
 
