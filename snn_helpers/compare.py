@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_device, check_float, check_int, check_module, check_tensor
+from ._checks import check_device, check_float, check_generator, check_int, check_loader, check_module, check_tensor
 from .encoding import encode_batch
 from .runtime import get_device
 from .training import run_epochs
@@ -78,8 +78,18 @@ def fit_ann(model: nn.Module, train_loader, epochs: int = 5, lr: float = 1e-3, *
 
 @torch.no_grad()
 def evaluate_ann(model: nn.Module, loader, *, device: torch.device | None = None) -> float:
-    """Accuracy in [0, 1] of an ANN over a loader."""
-    device = device or get_device()
+    """Accuracy in [0, 1] of an ANN over a loader: the fraction of images whose largest logit names the label.
+
+    model: maps images ``[B, ...]`` to logits ``[B, C]``. loader: yields ``(images, labels [B])``.
+    device: where to run (default: the GPU if there is one).
+
+    >>> _ = torch.manual_seed(0)
+    >>> evaluate_ann(ANN((784, 10)), [(torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 2, 3]))], device="cpu")
+    0.0
+    """
+    check_module("model", model)
+    check_loader("loader", loader)
+    device = check_device("device", device) or get_device()
     model.to(device).eval()
     correct = total = 0
     for images, labels in loader:
@@ -96,9 +106,16 @@ def ann_activity(model: ANN, loader, *, device: torch.device | None = None) -> d
     weight layer: the pixels, then each hidden ReLU output) and
     ``macs_skipping_zeros`` (multiply-accumulates per image if a zero input
     cost nothing: non-zero inputs times the layer's outputs, the rule
-    :func:`synaptic_ops` applies to spikes).
+    :func:`synaptic_ops` applies to spikes). model: an :class:`ANN`; loader: yields
+    ``(images [B, 1, 28, 28], anything)``; device: where to run (default: the GPU if there is one).
+
+    >>> stats = ann_activity(ANN((784, 4, 10)), [(torch.ones(2, 1, 28, 28), None)], device="cpu")
+    >>> stats["active"][0], stats["macs_skipping_zeros"][0]
+    (1.0, 3136.0)
     """
-    device = device or get_device()
+    check_module("model", model)
+    check_loader("loader", loader)
+    device = check_device("device", device) or get_device()
     model.to(device).eval()
     linears = [m for m in model if isinstance(m, nn.Linear)]
     nonzero = torch.zeros(len(linears), dtype=torch.float64)
@@ -151,10 +168,21 @@ def snn_activity(model, loader, num_steps: int = 10, *, generator: torch.Generat
     ``rates`` (fraction of neuron-steps with a spike, per layer),
     ``synops`` (accumulates per image into each weight layer, see :func:`synaptic_ops`),
     ``neuron_updates`` (membrane updates per image: neurons of every layer times
-    steps) and ``images`` (how many were counted).
+    steps) and ``images`` (how many were counted). model: an :class:`~snn_helpers.model.SNN`;
+    loader: yields ``(images [B, 1, 28, 28] in [0, 1], anything)``; num_steps: ``>= 1``;
+    generator draws the Poisson input; device: where to run (default: the GPU if there is one).
+
+    >>> from snn_helpers import SNN
+    >>> _ = torch.manual_seed(0)
+    >>> stats = snn_activity(SNN((784, 8, 10)), [(torch.rand(2, 1, 28, 28), None)], 4, device="cpu")
+    >>> stats["layers"], stats["neuron_updates"], stats["images"]
+    (['input', 'layer 1', 'layer 2'], 72, 2)
     """
+    check_module("model", model)
+    check_loader("loader", loader)
     num_steps = check_int("num_steps", num_steps, 1)
-    device = device or get_device()
+    check_generator("generator", generator)
+    device = check_device("device", device) or get_device()
     model.to(device).eval()
     fan_outs = [fc.out_features for fc in model.fcs]
     spike_sums, synop_sums, n_images = None, None, 0

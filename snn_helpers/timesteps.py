@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 
-from ._checks import check_int
+from ._checks import check_device, check_generator, check_int, check_loader, check_module
 from .encoding import encode_batch
 from .runtime import get_device
 
@@ -26,9 +26,24 @@ def decisions_by_steps(model, loader, max_steps: int = 50, *, generator: torch.G
     the lowest of them), ``silent`` (no output spike at all: a tie of all
     classes at zero, read as class 0), and ``firing``, the mean number of
     output neurons that spiked at least once.
+
+    model: has ``running_scores(spikes [T, B, P], pixels [P]) -> [T, B, C]``, e.g. an
+    :class:`~snn_helpers.model.SNN`. loader: yields ``(images [B, 1, 28, 28] in [0, 1], labels [B])``.
+    max_steps: ``>= 1``. generator draws the Poisson input; device: where to run
+    (default: the GPU if there is one).
+
+    >>> from snn_helpers import SNN
+    >>> _ = torch.manual_seed(0)
+    >>> batch = (torch.rand(3, 1, 28, 28), torch.tensor([1, 2, 3]))
+    >>> result = decisions_by_steps(SNN((784, 8, 10)), [batch], 4, device="cpu")
+    >>> sorted(result), len(result["accuracy"])
+    (['accuracy', 'firing', 'silent', 'tied'], 4)
     """
+    check_module("model", model)
+    check_loader("loader", loader)
     max_steps = check_int("max_steps", max_steps, 1)
-    device = device or get_device()
+    check_generator("generator", generator)
+    device = check_device("device", device) or get_device()
     model.to(device).eval()
     sums = {key: torch.zeros(max_steps, dtype=torch.float64) for key in ("accuracy", "tied", "silent", "firing")}
     total = 0
