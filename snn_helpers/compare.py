@@ -33,6 +33,10 @@ class ANN(nn.Sequential):
     """A ReLU multilayer perceptron, 784-512-256-10 by default.
 
     Input: images ``[B, 1, 28, 28]`` (or ``[B, 784]``); output: logits ``[B, 10]``.
+    sizes: the widths of the layers, input first, each ``>= 1``, at least two of them.
+
+    >>> ANN((784, 32, 10))(torch.rand(2, 1, 28, 28)).shape
+    torch.Size([2, 10])
     """
 
     def __init__(self, sizes=(784, 512, 256, 10)):
@@ -137,7 +141,13 @@ def ann_activity(model: ANN, loader, *, device: torch.device | None = None) -> d
 
 
 def ann_macs(sizes) -> int:
-    """Multiply-accumulates per image of a fully connected network: ``sum(n_in * n_out)``."""
+    """Multiply-accumulates per image of a fully connected network: ``sum(n_in * n_out)``.
+
+    sizes: the widths of the layers, input first, each ``>= 1``.
+
+    >>> ann_macs((784, 512, 256, 10))
+    535040
+    """
     sizes = [check_int(f"sizes[{i}]", n, 1) for i, n in enumerate(sizes)]
     return sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
 
@@ -148,6 +158,9 @@ def synaptic_ops(layer_inputs: list[torch.Tensor], fan_outs: list[int]) -> list[
     ``layer_inputs[l]``: the spikes entering layer ``l``, ``[T, B, N_in]``;
     ``fan_outs[l]``: the number of neurons of layer ``l``. Returns, per layer,
     ``(number of input spikes) * fan_out / B``.
+
+    >>> synaptic_ops([torch.ones(2, 4, 3)], [5])  # 2 steps x 4 images x 3 inputs all firing, into 5 neurons
+    [30.0]
     """
     if len(layer_inputs) != len(fan_outs):
         raise ValueError(f"layer_inputs and fan_outs must have the same length, "
@@ -209,7 +222,13 @@ def snn_activity(model, loader, num_steps: int = 10, *, generator: torch.Generat
 
 
 def energy_pj(macs: float = 0.0, acs: float = 0.0) -> float:
-    """Energy estimate in picojoules: ``4.6 pJ`` per MAC plus ``0.9 pJ`` per AC (:data:`ENERGY_SOURCE`)."""
+    """Energy estimate in picojoules: ``4.6 pJ`` per MAC plus ``0.9 pJ`` per AC (:data:`ENERGY_SOURCE`).
+
+    ``E = PJ_PER_MAC * macs + PJ_PER_AC * acs``; macs, acs: counts ``>= 0``.
+
+    >>> round(energy_pj(macs=1000, acs=2000), 6)
+    6400.0
+    """
     if macs < 0 or acs < 0:
         raise ValueError(f"macs and acs must be >= 0, got macs={macs}, acs={acs}")
     return PJ_PER_MAC * macs + PJ_PER_AC * acs

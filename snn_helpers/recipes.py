@@ -20,7 +20,13 @@ from .training import evaluate, fit, run_settings, set_seed
 
 @dataclass(frozen=True)
 class Recipe:
-    """Training settings; ``model`` holds the keyword arguments of :class:`SNN`."""
+    """Training settings: ``model`` holds the keyword arguments of :class:`SNN`, the rest
+    are :func:`~snn_helpers.training.fit`'s (``lr`` > 0, ``schedule`` one of
+    ``SCHEDULES``, ``epochs`` >= 0, ``num_steps`` >= 1) and the loader's ``batch_size`` >= 1.
+
+    >>> Recipe("tiny", "a short run", epochs=1).batch_size
+    128
+    """
     name: str
     summary: str
     model: dict = field(default_factory=dict)
@@ -43,7 +49,11 @@ RECIPES = {
 
 
 def get_recipe(name: str) -> Recipe:
-    """The recipe called ``name`` (one of :data:`RECIPES`)."""
+    """The recipe called ``name`` (one of :data:`RECIPES`: ``"seed"``, ``"improved"``).
+
+    >>> get_recipe("improved").model
+    {'reset': 'subtract', 'surrogate': 'arctan', 'slope': 2.0}
+    """
     return RECIPES[check_choice("recipe", name, RECIPES)]
 
 
@@ -58,6 +68,15 @@ def run_recipe(recipe: Recipe | str, seed: int = 42, *, root=None, train_limit: 
     ``test_images``, ``train_seconds`` and ``test_seconds`` (wall time of the
     training and of the evaluation), ``loss_history``, ``seed``, ``recipe`` (its
     name) and ``settings`` (what a checkpoint of this run records).
+
+    recipe: a :class:`Recipe` or a name of :data:`RECIPES`; seed: in ``[0, 2**32 - 1]``;
+    root: the data folder; train_limit, test_limit: use only the first images;
+    the rest as :func:`~snn_helpers.training.fit` takes them. It reads MNIST, so
+    the example is not run by the doctests:
+
+    >>> result = run_recipe("seed", train_limit=512, test_limit=256, epochs=1)  # doctest: +SKIP
+    >>> sorted(result)  # doctest: +SKIP
+    ['accuracy', 'loss_history', 'model', 'recipe', 'seed', 'settings', 'test_images', 'test_seconds', 'train_seconds']
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     epochs = recipe.epochs if epochs is None else check_int("epochs", epochs, 0)

@@ -62,12 +62,31 @@ def decisions_by_steps(model, loader, max_steps: int = 50, *, generator: torch.G
 
 def accuracy_by_steps(model, loader, max_steps: int = 50, *, generator: torch.Generator | None = None,
                       device: torch.device | None = None) -> list[float]:
-    """Accuracy in [0, 1] with ``num_steps`` = 1, 2, ..., ``max_steps`` (entry ``t - 1`` for ``t`` steps)."""
+    """Accuracy in [0, 1] with ``num_steps`` = 1, 2, ..., ``max_steps`` (entry ``t - 1`` for ``t`` steps).
+
+    The ``accuracy`` entry of :func:`decisions_by_steps`, which takes the same arguments.
+
+    >>> from snn_helpers import SNN
+    >>> _ = torch.manual_seed(0)
+    >>> batch = (torch.rand(3, 1, 28, 28), torch.tensor([1, 2, 3]))
+    >>> len(accuracy_by_steps(SNN((784, 8, 10)), [batch], 5, device="cpu"))
+    5
+    """
     return decisions_by_steps(model, loader, max_steps, generator=generator, device=device)["accuracy"]
 
 
 def plot_accuracy_by_steps(accuracies, train_steps: int, title: str = "Test accuracy against time steps"):
-    """Accuracy (percent) against ``num_steps`` = 1..len(accuracies), the training value marked."""
+    """Accuracy (percent) against ``num_steps`` = 1..len(accuracies), the training value marked.
+
+    accuracies: in [0, 1], entry ``t - 1`` for ``t`` steps (from :func:`accuracy_by_steps`);
+    train_steps: the steps the network was trained with, in ``[1, len(accuracies)]``.
+    Returns the matplotlib figure.
+
+    >>> fig = plot_accuracy_by_steps([0.5, 0.8, 0.9], train_steps=2)
+    >>> fig.axes[0].get_legend().get_texts()[0].get_text()
+    'trained with 2 steps: 80.00%'
+    >>> plt.close(fig)
+    """
     accuracies = list(accuracies)
     train_steps = check_int("train_steps", train_steps, 1, len(accuracies))
     steps = range(1, len(accuracies) + 1)

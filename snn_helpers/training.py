@@ -1,4 +1,8 @@
-"""Seeding, device choice, training and evaluation."""
+"""Seeding, training and evaluation: :func:`fit`, :func:`predict`, :func:`evaluate`.
+
+:func:`fit` (the SNN) and :func:`~snn_helpers.compare.fit_ann` (the ANN) share
+one epoch loop, :func:`run_epochs`. Device choice lives in :mod:`snn_helpers.runtime`.
+"""
 from __future__ import annotations
 
 import math
@@ -18,7 +22,15 @@ from .runtime import get_device
 
 
 def set_seed(seed: int) -> torch.Generator:
-    """Seed torch, numpy and random; return a fresh ``torch.Generator`` seeded the same."""
+    """Seed torch, numpy and random; return a fresh ``torch.Generator`` seeded the same.
+
+    seed: an integer in ``[0, 2**32 - 1]``. The returned generator is what
+    :func:`fit` and the loaders take, so one seed fixes a whole run.
+
+    >>> g = set_seed(3)
+    >>> torch.rand(1, generator=g).item() == torch.rand(1, generator=torch.Generator().manual_seed(3)).item()
+    True
+    """
     seed = check_int("seed", seed, 0, 2**32 - 1)
     random.seed(seed)
     np.random.seed(seed)
@@ -33,7 +45,14 @@ def lr_factor(schedule: str, step: int, total: int) -> float:
     """Multiplier of the peak learning rate at batch ``step`` of ``total``.
 
     ``constant``: 1 throughout (the seed). ``cosine``: a linear warm-up over the
-    first 5% of the batches, then a half cosine down to 0 at the last batch.
+    first ``w = max(1, round(0.05 * total))`` batches, ``(step + 1) / w``, then a half
+    cosine, ``(1 + cos(pi * (step - w) / (total - w))) / 2``, down to 0 after the last batch.
+
+    schedule: one of ``SCHEDULES``. step: the batch, counted from 0 over all
+    epochs. total: the number of batches of the whole run.
+
+    >>> [round(lr_factor("cosine", step, 40), 3) for step in (0, 1, 2, 21, 39)]
+    [0.5, 1.0, 1.0, 0.5, 0.002]
     """
     check_choice("schedule", schedule, SCHEDULES)
     if schedule == "constant":
@@ -48,6 +67,11 @@ def run_settings(model: nn.Module, num_steps: int, lr: float, schedule: str, epo
     """What a checkpoint records about a run: the model's settings and the training ones.
 
     A schedule other than ``constant`` depends on the planned ``epochs``, so it is recorded then.
+    model: has ``settings() -> dict`` (an :class:`~snn_helpers.model.SNN`); the rest as :func:`fit` takes them.
+
+    >>> from snn_helpers import SNN
+    >>> run_settings(SNN((784, 8, 10)), 10, 1e-3, "cosine", 5)["schedule_epochs"]
+    5
     """
     return {**model.settings(), "num_steps": num_steps, "lr": lr, "schedule": schedule,
             "schedule_epochs": None if schedule == "constant" else epochs}
@@ -59,13 +83,28 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
         progress: bool = True) -> list[float]:
     """Train with Adam and cross-entropy on ``model.scores``; return the per-epoch mean loss.
 
-    ``train_loader`` yields ``(images [B, 1, 28, 28], labels [B])``. ``generator``
-    draws the Poisson spikes. With ``checkpoint_path`` a checkpoint is written
+    Each batch is encoded by :func:`~snn_helpers.encoding.encode_batch` (Poisson
+    spikes of the lit pixels, ``num_steps`` steps) and scored by ``model.scores``
+    (output spike counts ``[B, 10]``); the loss is the cross-entropy of the
+    counts taken as logits, ``-mean_i log softmax(scores)[i, labels[i]]``, and
+    the loop is :func:`run_epochs`.
+
+    model: an :class:`~snn_helpers.model.SNN`. ``train_loader`` yields ``(images [B, 1, 28, 28]
+    in [0, 1], labels [B])`` and has a length. epochs: ``>= 0``; num_steps: ``>= 1``;
+    lr: ``> 0``. ``generator`` draws the Poisson spikes. device: where to train
+    (default: :func:`~snn_helpers.runtime.get_device`). With ``checkpoint_path`` a checkpoint is written
     after every epoch (atomically); with ``resume_from`` training continues
     from a checkpoint up to ``epochs`` epochs in total, so 2 epochs + resume to 3
     equals 3 epochs in one go. ``lr`` is the peak learning rate; ``schedule``
     (see :func:`lr_factor`) sets it batch by batch. A schedule other than
     ``constant`` is planned for ``epochs`` epochs, so it resumes only with the same ``epochs``.
+
+    >>> from snn_helpers import SNN, BatchLoader
+    >>> g = set_seed(0)
+    >>> loader = BatchLoader(torch.rand(8, 1, 28, 28), torch.randint(0, 10, (8,)), 4)
+    >>> losses = fit(SNN((784, 16, 10)), loader, epochs=2, num_steps=4, generator=g, device="cpu", progress=False)
+    >>> len(losses)
+    2
     """
     check_module("model", model)
     check_loader("train_loader", train_loader)
@@ -173,7 +212,20 @@ def run_epochs(model: nn.Module, train_loader, forward, optimizer: torch.optim.O
 @torch.no_grad()
 def predict(model: nn.Module, loader, num_steps: int = 10, *, generator: torch.Generator | None = None,
             device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Predicted and true labels ``([N], [N])`` over a loader; prediction = most output spikes."""
+    """Predicted and true labels ``([N], [N])`` over a loader; prediction = most output spikes.
+
+    The prediction is ``argmax`` of the output spike counts, so a tie goes to the
+    lowest class. model: an :class:`~snn_helpers.model.SNN`; loader: yields
+    ``(images [B, 1, 28, 28] in [0, 1], labels [B])``; num_steps: ``>= 1``;
+    generator draws the Poisson input; device: where to run (default: the GPU if there is one).
+
+    >>> from snn_helpers import SNN
+    >>> _ = torch.manual_seed(0)
+    >>> preds, truth = predict(SNN((784, 8, 10)), [(torch.rand(3, 1, 28, 28), torch.tensor([4, 5, 6]))], 4,
+    ...                        device="cpu")
+    >>> preds.shape, truth.tolist()
+    (torch.Size([3]), [4, 5, 6])
+    """
     check_module("model", model)
     check_loader("loader", loader)
     num_steps = check_int("num_steps", num_steps, 1)
@@ -189,7 +241,16 @@ def predict(model: nn.Module, loader, num_steps: int = 10, *, generator: torch.G
 
 def evaluate(model: nn.Module, loader, num_steps: int = 10, *, generator: torch.Generator | None = None,
              device: torch.device | None = None) -> float:
-    """Accuracy in [0, 1] over a loader with ``num_steps``-step Poisson input."""
+    """Accuracy in [0, 1] over a loader with ``num_steps``-step Poisson input: the fraction of
+    :func:`predict`'s predictions that equal the labels. Arguments as for :func:`predict`.
+
+    >>> from snn_helpers import SNN
+    >>> _ = torch.manual_seed(0)
+    >>> accuracy = evaluate(SNN((784, 8, 10)), [(torch.rand(4, 1, 28, 28), torch.zeros(4, dtype=torch.long))], 4,
+    ...                     device="cpu")
+    >>> accuracy in (0.0, 0.25, 0.5, 0.75, 1.0)
+    True
+    """
     preds, truth = predict(model, loader, num_steps, generator=generator, device=device)
     return (preds == truth).float().mean().item()
 

@@ -174,12 +174,21 @@ def inference_demo(num_steps: int, model: torch.nn.Module, images: torch.Tensor,
 def steps_demo(num_steps: int, model, image: torch.Tensor, label: int, accuracies, seed: int = 0) -> dict:
     """One slider position: the test accuracy at ``num_steps`` and one digit seen for ``num_steps`` steps.
 
-    image: ``[1, 28, 28]``; ``accuracies`` from :func:`~snn_helpers.timesteps.accuracy_by_steps`.
+    num_steps: in ``[1, len(accuracies)]``; model: an :class:`~snn_helpers.model.SNN`;
+    image: ``[1, 28, 28]`` in [0, 1]; label: its class in ``[0, 9]``; ``accuracies``:
+    accuracy in [0, 1] with 1, 2, ... steps, from :func:`~snn_helpers.timesteps.accuracy_by_steps`;
+    seed: in ``[0, 2**32 - 1]``, draws the digit's Poisson spikes.
     Draws the digit's output spike counts, prints one line and returns
     ``{"num_steps", "accuracy" (percent), "predicted", "tied" (the classes sharing
     the top count when there is a tie, else ``[]``), "spikes" (per layer, input first)}``.
     The model is left as it was: it runs where its weights are, and its
     train/eval mode is restored.
+
+    >>> from snn_helpers import SNN
+    >>> _ = torch.manual_seed(0)
+    >>> result = steps_demo(3, SNN((784, 16, 10)), torch.rand(1, 28, 28), 7, [0.1, 0.2, 0.3])  # doctest: +ELLIPSIS
+    steps: 3 | accuracy: 30.0% | predicted: ... (label 7) | spikes: input ..., layer 1 ..., layer 2 ...
+    >>> plt.close("all")
     """
     num_steps = check_int("num_steps", num_steps, 1, len(accuracies))
     check_tensor("image", image, last_dims=(1, 28, 28))
