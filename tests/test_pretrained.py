@@ -14,9 +14,9 @@ import torch
 
 from snn_helpers import handoff
 from snn_helpers.data import sha256_of
+from snn_helpers.handoff import model_from_checkpoint
 from snn_helpers.recipes import RECIPES
 from snn_helpers.shipped import CHECK_IMAGES, CHECK_SEED, check_accuracy, pretrained_path
-from snn_helpers.handoff import model_from_checkpoint
 
 TOLERANCE = 0.005
 
