@@ -18,7 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_device, check_float, check_generator, check_int, check_loader, check_module, check_tensor
+from ._checks import (check_device, check_float, check_generator, check_int, check_loader, check_module,
+                      check_tensor)
 from .encoding import encode_batch
 from .runtime import get_device
 from .training import run_epochs

@@ -17,8 +17,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from .atomic import atomic_path
-from .paths import PROJECT_ROOT, QUICK_ENV, figure_dir
 from .handoff import load_metrics, metrics_path
+from .paths import PROJECT_ROOT, QUICK_ENV, figure_dir
 from .widgets import PRERENDER_ENV
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"

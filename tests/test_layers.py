@@ -165,8 +165,8 @@ def test_the_graph_sees_every_form_of_import(tmp_path):
 def test_low_layers_load_without_the_training_loop(module):
     """Importing a low module runs none of training, checkpoint or the progress bar (``tqdm.auto``),
     also through the package's ``__init__``. (``torch`` itself imports plain ``tqdm``.)"""
-    code = (f"import sys, {PACKAGE}.{module}; "
-            f"print(sorted(m for m in sys.modules if m in ('tqdm.auto', '{PACKAGE}.training', '{PACKAGE}.checkpoint')))")
+    unwanted = ("tqdm.auto", f"{PACKAGE}.training", f"{PACKAGE}.checkpoint")
+    code = f"import sys, {PACKAGE}.{module}; print(sorted(m for m in sys.modules if m in {unwanted!r}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=ROOT.parent).stdout
     assert out.strip() == "[]", f"importing {PACKAGE}.{module} loaded {out.strip()}"
