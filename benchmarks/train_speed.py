@@ -4,7 +4,7 @@ Variants (T = 10 steps, batches of 128 real MNIST images, Adam, lr 1e-3):
   (a) seed_loop        - the seed's code: step-by-step forward, its Poisson encoder, Adam as the seed builds it
   (b) snntorch         - the same network from ``snn.Leaky`` (reset to zero, sigmoid surrogate slope 10),
                          seed encoder
-  (c) fast_fp32        - ``snn_helpers`` as ``fit`` trains: spikes of the lit pixels only (``encode_lit``),
+  (c) fast_fp32        - ``snn_helpers`` as ``fit`` trains: spikes of the lit pixels only (``encode_batch``),
                          each layer's product once over all T*B rows, then ``FusedLIF``; with the compiled
                          kernels (``snn_helpers.kernels``: products with spikes skip silent inputs)
   (c') fast_fp32_torch - (c) in plain torch (``SNN(backend="torch")``): dense products, torch's LIF loop
@@ -37,7 +37,7 @@ from torch import nn
 
 from snn_helpers import SNN, BatchLoader, as_tensors, load_mnist
 from snn_helpers.backend import engine
-from snn_helpers.encoding import encode_lit
+from snn_helpers.encoding import encode_batch
 
 T, BATCH, LR = 10, 128, 1e-3
 SIZES = (784, 512, 256, 10)
@@ -164,7 +164,7 @@ def build_variants(generator: torch.Generator) -> list[Variant]:
         return poisson_spike_encoding(images, T)
 
     def fast_encode(images):  # as fit() encodes: spikes of the lit pixels only, and their indices
-        return encode_lit(images, T, generator)
+        return encode_batch(images, T, generator)
 
     variants = [
         Variant("seed_loop", seed, torch.optim.Adam(seed.parameters(), lr=LR), seed_encode,

@@ -1,27 +1,59 @@
 """Helpers for the SNN-on-MNIST notebook series.
 
-Modules: ``data`` (MNIST), ``encoding`` (rate, latency and delta spikes),
-``neurons`` (LIF and surrogate spike), ``model`` (the SNN), ``kernels`` (compiled CPU kernels of
-the fast path, built on first use), ``training`` (fit/evaluate/seeding),
-``checkpoint``, ``plots`` and ``widgets`` (figures and slider functions),
-``recipes`` (named training settings, the shipped model), ``compare`` (SNN
-against ANN: operations, energy, sparsity), ``timesteps`` (accuracy
-against the number of time steps), ``nir_graph`` (export to and import from
-NIR, the Neuromorphic Intermediate Representation), ``exercises`` (the checks
-of the notebooks' exercises), ``student`` (the student notebooks, made with
-nbgrader), ``runner`` (executes the notebooks) and ``site`` (the course
-website).
-"""
-from .data import BatchLoader, as_tensors, ensure_mnist, load_mnist, mnist_loaders
-from .encoding import delta_encode, latency_encode, poisson_encode
-from .model import SNN
-from .neurons import LIF, SURROGATES, FusedLIF, SurrogateSpike, spike
-from .paths import checkpoint_dir, figure_dir, quick_mode
-from .training import evaluate, fit, get_device, predict, set_seed
+Modules, lowest layer first (a module imports only from its own layer or
+below; ``tests/test_layers.py`` checks it): ``runtime`` (device choice and
+timing), ``paths``; ``kernels`` (compiled CPU kernels of the fast path,
+built on first use), ``data`` (MNIST), ``checkpoint``; ``encoding`` (rate,
+latency and delta spikes), ``neurons`` (LIF and surrogate spike); ``model``
+(the SNN), ``plots``; ``training`` (fit/evaluate/seeding), ``compare`` (SNN
+against ANN: operations, energy, sparsity), ``timesteps`` (accuracy against
+the number of time steps), ``nir_graph`` (export to and import from NIR, the
+Neuromorphic Intermediate Representation); ``recipes`` (named training
+settings), ``shipped`` (the model shipped in ``pretrained/``), ``handoff``
+(what notebook 03 hands to notebook 04), ``widgets`` (the slider demos),
+``exercises`` (the checks of the notebooks' exercises); ``student`` (the
+student notebooks, made with nbgrader), ``runner`` (executes the notebooks),
+``site`` (the course website) and ``cli``.
 
-__all__ = [
-    "BatchLoader", "as_tensors", "ensure_mnist", "load_mnist", "mnist_loaders", "poisson_encode",
-    "latency_encode", "delta_encode",
-    "SNN", "LIF", "SURROGATES", "FusedLIF", "SurrogateSpike", "spike", "checkpoint_dir",
-    "figure_dir", "quick_mode", "evaluate", "fit", "get_device", "predict", "set_seed",
-]
+The names below are imported from their modules on first use, so importing
+one module (say ``snn_helpers.neurons``) loads only what that module needs.
+
+>>> from snn_helpers import SNN, poisson_encode
+>>> SNN.__module__, poisson_encode.__module__
+('snn_helpers.model', 'snn_helpers.encoding')
+"""
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "BatchLoader": "data", "as_tensors": "data", "ensure_mnist": "data", "load_mnist": "data",
+    "mnist_loaders": "data",
+    "poisson_encode": "encoding", "latency_encode": "encoding", "delta_encode": "encoding",
+    "SNN": "model",
+    "LIF": "neurons", "SURROGATES": "neurons", "FusedLIF": "neurons", "SurrogateSpike": "neurons",
+    "spike": "neurons",
+    "checkpoint_dir": "paths", "figure_dir": "paths", "quick_mode": "paths",
+    "get_device": "runtime",
+    "evaluate": "training", "fit": "training", "predict": "training", "set_seed": "training",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """``snn_helpers.NAME``: a name of :data:`__all__` from its module, or a submodule."""
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value  # found once, then an ordinary attribute
+        return value
+    try:
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as err:
+        if err.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -14,8 +14,9 @@ from .checkpoint import CheckpointError, check_checkpoint_path, save_checkpoint
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
 from .model import PRECISIONS
 from .nir_graph import NIRGraphError
-from .recipes import RECIPES, export_model, get_recipe, run_recipe
-from .training import get_device
+from .recipes import RECIPES, get_recipe, run_recipe
+from .runtime import get_device
+from .shipped import export_model
 
 
 def _checked(check, kind, name, *bounds, **options):
@@ -163,7 +164,7 @@ def cmd_student(args) -> int:
 
 def cmd_export_nir(args) -> int:
     from .nir_graph import describe, export_nir, read_nir  # imports nir only for this command
-    from .results import model_from_checkpoint
+    from .handoff import model_from_checkpoint
     model, _ = model_from_checkpoint(args.checkpoint)
     graph = read_nir(export_nir(model, args.out))
     print(f"wrote {args.out} (dt = {float(graph.metadata['dt']):g} s in the graph's metadata):")

@@ -18,8 +18,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_float, check_int, check_sizes, check_tensor
-from .training import SCHEDULES, _encode, get_device, lr_factor
+from ._checks import (check_device, check_float, check_generator, check_int, check_loader, check_module,
+                      check_sizes, check_tensor)
+from .encoding import encode_batch
+from .runtime import get_device
+from .training import run_epochs
 
 ENERGY_SOURCE = ('M. Horowitz, "Computing\'s energy problem (and what we can do about it)", '
                  "ISSCC 2014, 45 nm process, 32-bit floating point")
@@ -31,6 +34,10 @@ class ANN(nn.Sequential):
     """A ReLU multilayer perceptron, 784-512-256-10 by default.
 
     Input: images ``[B, 1, 28, 28]`` (or ``[B, 784]``); output: logits ``[B, 10]``.
+    sizes: the widths of the layers, input first, each ``>= 1``, at least two of them.
+
+    >>> ANN((784, 32, 10))(torch.rand(2, 1, 28, 28)).shape
+    torch.Size([2, 10])
     """
 
     def __init__(self, sizes=(784, 512, 256, 10)):
@@ -47,35 +54,45 @@ class ANN(nn.Sequential):
 def fit_ann(model: nn.Module, train_loader, epochs: int = 5, lr: float = 1e-3, *,
             schedule: str = "constant", device: torch.device | None = None) -> list[float]:
     """Train with Adam and cross-entropy on the logits, as :func:`~snn_helpers.training.fit`
-    does for the SNN (same optimiser, learning-rate schedule and batches); return the per-epoch mean loss."""
-    epochs = check_int("epochs", epochs, 0)
-    lr = check_float("lr", lr, 0.0, low_open=True)
-    check_choice("schedule", schedule, SCHEDULES)
-    device = device or get_device()
+    does for the SNN (the same epoch loop, :func:`~snn_helpers.training.run_epochs`: same
+    learning-rate schedule and batches); return the per-epoch mean loss.
+
+    model: maps images ``[B, 1, 28, 28]`` to logits ``[B, 10]``, e.g. :class:`ANN`.
+    train_loader: yields ``(images, labels [B])`` and has a length. epochs: ``>= 0``.
+    lr: peak learning rate ``> 0``; schedule: one of ``SCHEDULES`` (see
+    :func:`~snn_helpers.training.lr_factor`). device: where to train (default: the GPU if there is one).
+
+    >>> _ = torch.manual_seed(0)
+    >>> batches = [(torch.rand(8, 1, 28, 28), torch.randint(0, 10, (8,))) for _ in range(2)]
+    >>> losses = fit_ann(ANN((784, 16, 10)), batches, epochs=3, device="cpu")
+    >>> len(losses), losses[-1] < losses[0]
+    (3, True)
+    """
+    check_module("model", model)
+    device = check_device("device", device) or get_device()
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    loss_fn = nn.CrossEntropyLoss()
-    history = []
-    for epoch in range(epochs):
-        model.train()
-        total, batches = 0.0, 0
-        for i, (images, labels) in enumerate(train_loader):
-            for group in optimizer.param_groups:
-                group["lr"] = lr * lr_factor(schedule, epoch * len(train_loader) + i, epochs * len(train_loader))
-            loss = loss_fn(model(images.to(device)), labels.to(device))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += loss.item()
-            batches += 1
-        history.append(total / max(batches, 1))
-    return history
+    optimizer = torch.optim.Adam(model.parameters(), lr=check_float("lr", lr, 0.0, low_open=True))
+
+    def logits(images):
+        return model(images.to(device))
+
+    return run_epochs(model, train_loader, logits, optimizer, epochs, lr, schedule=schedule, device=device)
 
 
 @torch.no_grad()
 def evaluate_ann(model: nn.Module, loader, *, device: torch.device | None = None) -> float:
-    """Accuracy in [0, 1] of an ANN over a loader."""
-    device = device or get_device()
+    """Accuracy in [0, 1] of an ANN over a loader: the fraction of images whose largest logit names the label.
+
+    model: maps images ``[B, ...]`` to logits ``[B, C]``. loader: yields ``(images, labels [B])``.
+    device: where to run (default: the GPU if there is one).
+
+    >>> _ = torch.manual_seed(0)
+    >>> evaluate_ann(ANN((784, 10)), [(torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 2, 3]))], device="cpu")
+    0.0
+    """
+    check_module("model", model)
+    check_loader("loader", loader)
+    device = check_device("device", device) or get_device()
     model.to(device).eval()
     correct = total = 0
     for images, labels in loader:
@@ -92,9 +109,16 @@ def ann_activity(model: ANN, loader, *, device: torch.device | None = None) -> d
     weight layer: the pixels, then each hidden ReLU output) and
     ``macs_skipping_zeros`` (multiply-accumulates per image if a zero input
     cost nothing: non-zero inputs times the layer's outputs, the rule
-    :func:`synaptic_ops` applies to spikes).
+    :func:`synaptic_ops` applies to spikes). model: an :class:`ANN`; loader: yields
+    ``(images [B, 1, 28, 28], anything)``; device: where to run (default: the GPU if there is one).
+
+    >>> stats = ann_activity(ANN((784, 4, 10)), [(torch.ones(2, 1, 28, 28), None)], device="cpu")
+    >>> stats["active"][0], stats["macs_skipping_zeros"][0]
+    (1.0, 3136.0)
     """
-    device = device or get_device()
+    check_module("model", model)
+    check_loader("loader", loader)
+    device = check_device("device", device) or get_device()
     model.to(device).eval()
     linears = [m for m in model if isinstance(m, nn.Linear)]
     nonzero = torch.zeros(len(linears), dtype=torch.float64)
@@ -116,8 +140,14 @@ def ann_activity(model: ANN, loader, *, device: torch.device | None = None) -> d
 
 
 def ann_macs(sizes) -> int:
-    """Multiply-accumulates per image of a fully connected network: ``sum(n_in * n_out)``."""
-    sizes = [check_int(f"sizes[{i}]", n, 1) for i, n in enumerate(sizes)]
+    """Multiply-accumulates per image of a fully connected network: ``sum(n_in * n_out)``.
+
+    sizes: the widths of the layers, input first, each ``>= 1``.
+
+    >>> ann_macs((784, 512, 256, 10))
+    535040
+    """
+    sizes = check_sizes("sizes", sizes)
     return sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
 
 
@@ -127,6 +157,9 @@ def synaptic_ops(layer_inputs: list[torch.Tensor], fan_outs: list[int]) -> list[
     ``layer_inputs[l]``: the spikes entering layer ``l``, ``[T, B, N_in]``;
     ``fan_outs[l]``: the number of neurons of layer ``l``. Returns, per layer,
     ``(number of input spikes) * fan_out / B``.
+
+    >>> synaptic_ops([torch.ones(2, 4, 3)], [5])  # 2 steps x 4 images x 3 inputs all firing, into 5 neurons
+    [30.0]
     """
     if len(layer_inputs) != len(fan_outs):
         raise ValueError(f"layer_inputs and fan_outs must have the same length, "
@@ -147,15 +180,26 @@ def snn_activity(model, loader, num_steps: int = 10, *, generator: torch.Generat
     ``rates`` (fraction of neuron-steps with a spike, per layer),
     ``synops`` (accumulates per image into each weight layer, see :func:`synaptic_ops`),
     ``neuron_updates`` (membrane updates per image: neurons of every layer times
-    steps) and ``images`` (how many were counted).
+    steps) and ``images`` (how many were counted). model: an :class:`~snn_helpers.model.SNN`;
+    loader: yields ``(images [B, 1, 28, 28] in [0, 1], anything)``; num_steps: ``>= 1``;
+    generator draws the Poisson input; device: where to run (default: the GPU if there is one).
+
+    >>> from snn_helpers import SNN
+    >>> _ = torch.manual_seed(0)
+    >>> stats = snn_activity(SNN((784, 8, 10)), [(torch.rand(2, 1, 28, 28), None)], 4, device="cpu")
+    >>> stats["layers"], stats["neuron_updates"], stats["images"]
+    (['input', 'layer 1', 'layer 2'], 72, 2)
     """
+    check_module("model", model)
+    check_loader("loader", loader)
     num_steps = check_int("num_steps", num_steps, 1)
-    device = device or get_device()
+    check_generator("generator", generator)
+    device = check_device("device", device) or get_device()
     model.to(device).eval()
     fan_outs = [fc.out_features for fc in model.fcs]
     spike_sums, synop_sums, n_images = None, None, 0
     for images, _ in loader:
-        x, pixels = _encode(images, num_steps, generator, device)  # only lit pixels: the rest never fire
+        x, pixels = encode_batch(images, num_steps, generator, device)  # only lit pixels: the rest never fire
         _, rec = model(x, pixels, record=True)
         layer_spikes = [x, *rec["spikes"]]  # layer l's input spikes are layer_spikes[l]
         batch = x.shape[1]
@@ -177,7 +221,13 @@ def snn_activity(model, loader, num_steps: int = 10, *, generator: torch.Generat
 
 
 def energy_pj(macs: float = 0.0, acs: float = 0.0) -> float:
-    """Energy estimate in picojoules: ``4.6 pJ`` per MAC plus ``0.9 pJ`` per AC (:data:`ENERGY_SOURCE`)."""
+    """Energy estimate in picojoules: ``4.6 pJ`` per MAC plus ``0.9 pJ`` per AC (:data:`ENERGY_SOURCE`).
+
+    ``E = PJ_PER_MAC * macs + PJ_PER_AC * acs``; macs, acs: counts ``>= 0``.
+
+    >>> round(energy_pj(macs=1000, acs=2000), 6)
+    6400.0
+    """
     if macs < 0 or acs < 0:
         raise ValueError(f"macs and acs must be >= 0, got macs={macs}, acs={acs}")
     return PJ_PER_MAC * macs + PJ_PER_AC * acs

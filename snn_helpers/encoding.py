@@ -156,6 +156,28 @@ def encode_lit(images: torch.Tensor, num_steps: int,
     return _draw(lit.reshape(-1), num_steps, generator).view(num_steps, *lit.shape), pixels
 
 
+def encode_batch(images: torch.Tensor, num_steps: int, generator: torch.Generator | None = None,
+                 device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch's input to :meth:`SNN.scores`: :func:`encode_lit`'s spikes and pixel indices, moved to ``device``.
+
+    The spikes are drawn where ``images`` are (the CPU for a loader's batches,
+    from the CPU ``generator``), so the same generator gives the same spikes on
+    every device; ``model.scores(*encode_batch(images, T, g, device))`` equals
+    ``model.scores(poisson_encode(images, T, g).to(device))`` for the same state of ``g``.
+
+    images: ``[B, ...]`` with values in [0, 1], e.g. ``[B, 1, 28, 28]``.
+    num_steps: ``T >= 1``. device: where the network runs.
+    Returns ``(spikes [T, B, P], pixels [P])`` on ``device``.
+
+    >>> images = torch.tensor([[0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+    >>> spikes, pixels = encode_batch(images, 4, torch.Generator().manual_seed(0))
+    >>> spikes.shape, pixels.tolist()
+    (torch.Size([4, 2, 2]), [1, 2])
+    """
+    spikes, pixels = encode_lit(images, num_steps, generator)
+    return spikes.to(device, non_blocking=True), pixels.to(device)
+
+
 def _check(images, num_steps, generator=None) -> int:
     num_steps = check_int("num_steps", num_steps, 1)
     check_tensor("images", images)

@@ -8,7 +8,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import kernels
-from ._checks import check_choice, check_int, check_tensor
+from ._checks import check_choice, check_sizes, check_tensor
 from .backend import check_backend, engine, settle
 from .neurons import LIF
 
@@ -54,13 +54,7 @@ class SNN(nn.Module):
                  reset: str = "zero", surrogate: str = "sigmoid", slope: float = 10.0,
                  precision: str = "fp32", backend: str = "auto"):
         super().__init__()
-        if not isinstance(sizes, (list, tuple)):
-            raise TypeError(f"sizes must be a list or tuple of layer sizes such as (784, 512, 256, 10), "
-                            f"got {type(sizes).__name__}")
-        sizes = tuple(sizes)
-        if len(sizes) < 2:
-            raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
-        self.sizes = tuple(check_int(f"sizes[{i}]", n, 1) for i, n in enumerate(sizes))
+        self.sizes = sizes = check_sizes("sizes", sizes)
         self.precision = check_choice("precision", precision, PRECISIONS)
         self.backend = check_backend(backend)
         self.fcs = nn.ModuleList(nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:]))

@@ -1,4 +1,4 @@
-"""Named training recipes (the seed's settings and an improved one) and the shipped model.
+"""Named training recipes (the seed's settings and an improved one) and :func:`run_recipe`, which trains one.
 
 A recipe fixes everything the training depends on except the random seed:
 the SNN's settings, the learning rate and its schedule, epochs, time steps
@@ -7,28 +7,26 @@ input, 10 time steps, 5 epochs, batches of 128 and Adam.
 """
 from __future__ import annotations
 
-import platform
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import torch
 
 from ._checks import check_choice, check_int
-from .atomic import write_json
-from .checkpoint import save_checkpoint
-from .data import BatchLoader, as_tensors, load_mnist, mnist_loaders, sha256_of
+from .data import mnist_loaders
 from .model import SNN
-from .paths import pretrained_dir
-from .training import Timer, evaluate, fit, get_device, run_settings, set_seed
-
-PRETRAINED_FILE = "snn_improved.pt"
-CHECK_IMAGES = 1000  # the shipped model's accuracy is re-checked on the first 1000 test images
-CHECK_SEED = 0  # ... with the Poisson input drawn from a generator seeded with this
+from .runtime import Timer, get_device
+from .training import evaluate, fit, run_settings, set_seed
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """Training settings; ``model`` holds the keyword arguments of :class:`SNN`."""
+    """Training settings: ``model`` holds the keyword arguments of :class:`SNN`, the rest
+    are :func:`~snn_helpers.training.fit`'s (``lr`` > 0, ``schedule`` one of
+    ``SCHEDULES``, ``epochs`` >= 0, ``num_steps`` >= 1) and the loader's ``batch_size`` >= 1.
+
+    >>> Recipe("tiny", "a short run", epochs=1).batch_size
+    128
+    """
     name: str
     summary: str
     model: dict = field(default_factory=dict)
@@ -51,7 +49,11 @@ RECIPES = {
 
 
 def get_recipe(name: str) -> Recipe:
-    """The recipe called ``name`` (one of :data:`RECIPES`)."""
+    """The recipe called ``name`` (one of :data:`RECIPES`: ``"seed"``, ``"improved"``).
+
+    >>> get_recipe("improved").model
+    {'reset': 'subtract', 'surrogate': 'arctan', 'slope': 2.0}
+    """
     return RECIPES[check_choice("recipe", name, RECIPES)]
 
 
@@ -67,6 +69,15 @@ def run_recipe(recipe: Recipe | str, seed: int = 42, *, root=None, train_limit: 
     training and of the evaluation), ``loss_history``, ``seed``, ``recipe`` (its
     name), ``engine`` (what trained it, :meth:`~snn_helpers.model.SNN.engine`) and
     ``settings`` (what a checkpoint of this run records).
+
+    recipe: a :class:`Recipe` or a name of :data:`RECIPES`; seed: in ``[0, 2**32 - 1]``;
+    root: the data folder; train_limit, test_limit: use only the first images;
+    the rest as :func:`~snn_helpers.training.fit` takes them. It reads MNIST, so
+    the example is not run by the doctests:
+
+    >>> result = run_recipe("seed", train_limit=512, test_limit=256, epochs=1)  # doctest: +SKIP
+    >>> sorted(result)  # doctest: +SKIP
+    ['accuracy', 'engine', 'loss_history', 'model', 'recipe', 'seed', 'settings', 'test_images', 'test_seconds', 'train_seconds']
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     epochs = recipe.epochs if epochs is None else check_int("epochs", epochs, 0)
@@ -86,49 +97,3 @@ def run_recipe(recipe: Recipe | str, seed: int = 42, *, root=None, train_limit: 
             "loss_history": history, "seed": seed, "recipe": recipe.name, "engine": model.engine(device),
             "settings": run_settings(model, recipe.num_steps, recipe.lr, recipe.schedule, epochs)}
 
-
-def pretrained_path() -> Path:
-    """The checkpoint shipped with the project, ``pretrained/snn_improved.pt``."""
-    return pretrained_dir() / PRETRAINED_FILE
-
-
-def check_accuracy(model: SNN, num_steps: int = 10, root=None) -> float:
-    """Accuracy on the first :data:`CHECK_IMAGES` test images, on the CPU, with the Poisson input
-    drawn from a generator seeded with :data:`CHECK_SEED`: the same weights give the same spikes
-    and so the same number, up to floating-point differences between machines."""
-    test_loader = BatchLoader(*as_tensors(load_mnist(root, train=False), CHECK_IMAGES), batch_size=250)
-    return evaluate(model, test_loader, num_steps, generator=torch.Generator().manual_seed(CHECK_SEED),
-                    device=torch.device("cpu"))
-
-
-def export_model(result: dict, recipe: Recipe | str, path, command: str, root=None) -> dict:
-    """Write ``result["model"]`` as a weights-only checkpoint at ``path`` and a JSON beside it.
-
-    ``result`` is what :func:`run_recipe` returned. The checkpoint holds only
-    ``model`` (the state dict) and ``settings``; the JSON (same name, ``.json``)
-    records the settings, seed, test accuracy, the accuracy of
-    :func:`check_accuracy`, the command and the checkpoint's sha256. Returns the JSON's content.
-    """
-    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
-    path = Path(path)
-    model = result["model"].cpu()
-    settings = result["settings"]
-    save_checkpoint(path, {"model": model.state_dict(), "settings": settings})
-    info = {
-        "file": path.name,
-        "sha256": sha256_of(path),
-        "recipe": asdict(recipe),
-        "seed": result["seed"],
-        "settings": settings,
-        "test_accuracy": result["accuracy"],
-        "test_images": result["test_images"],
-        "check": {"test_images": CHECK_IMAGES, "generator_seed": CHECK_SEED,
-                  "accuracy": check_accuracy(model, recipe.num_steps, root)},
-        "train_seconds": round(result["train_seconds"], 1),
-        "command": command,
-        "compiled_kernels": result["engine"] == "the compiled kernels",
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-    }
-    write_json(path.with_suffix(".json"), info)
-    return info

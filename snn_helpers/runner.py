@@ -22,9 +22,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from .atomic import atomic_path
+from .handoff import load_metrics, metrics_path
 from .paths import (DATA_ENV, OUTPUT_ENV, QUICK_ENV, build_dir, data_dir, figure_dir, notebook_dir, output_base,
                     shown)
-from .results import load_metrics, metrics_path
 from .widgets import PRERENDER_ENV
 
 

@@ -1,9 +1,31 @@
 """Device choice and timing: the bottom layer, imports only torch and the standard library."""
 from __future__ import annotations
 
+import time
+
 import torch
 
 
 def get_device() -> torch.device:
     """The GPU when one is available, otherwise the CPU. The one place this is chosen."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class Timer:
+    """Wall-clock seconds of a ``with`` block, measured with :func:`time.perf_counter`.
+
+    After the block, ``seconds`` holds the elapsed time (a float >= 0), also when
+    the block raised.
+
+    >>> with Timer() as clock:
+    ...     total = sum(range(1000))
+    >>> clock.seconds >= 0
+    True
+    """
+
+    def __enter__(self) -> Timer:
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self._start

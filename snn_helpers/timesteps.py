@@ -1,4 +1,4 @@
-"""Accuracy against the number of time steps, and a slider demo for one digit.
+"""Accuracy against the number of time steps (its slider demo is :func:`snn_helpers.widgets.steps_demo`).
 
 The network is causal: what it outputs after ``t`` steps does not depend on
 later input. So one run over ``max_steps`` Poisson steps gives the scores of
@@ -10,10 +10,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 
-from ._checks import check_int, check_module, check_tensor
-from .encoding import poisson_encode
-from .plots import spike_count_bars, tie_note, top_classes
-from .training import _encode, get_device
+from ._checks import check_device, check_generator, check_int, check_loader, check_module
+from .encoding import encode_batch
+from .runtime import get_device
 
 
 @torch.no_grad()
@@ -27,14 +26,29 @@ def decisions_by_steps(model, loader, max_steps: int = 50, *, generator: torch.G
     the lowest of them), ``silent`` (no output spike at all: a tie of all
     classes at zero, read as class 0), and ``firing``, the mean number of
     output neurons that spiked at least once.
+
+    model: has ``running_scores(spikes [T, B, P], pixels [P]) -> [T, B, C]``, e.g. an
+    :class:`~snn_helpers.model.SNN`. loader: yields ``(images [B, 1, 28, 28] in [0, 1], labels [B])``.
+    max_steps: ``>= 1``. generator draws the Poisson input; device: where to run
+    (default: the GPU if there is one).
+
+    >>> from snn_helpers import SNN
+    >>> _ = torch.manual_seed(0)
+    >>> batch = (torch.rand(3, 1, 28, 28), torch.tensor([1, 2, 3]))
+    >>> result = decisions_by_steps(SNN((784, 8, 10)), [batch], 4, device="cpu")
+    >>> sorted(result), len(result["accuracy"])
+    (['accuracy', 'firing', 'silent', 'tied'], 4)
     """
+    check_module("model", model)
+    check_loader("loader", loader)
     max_steps = check_int("max_steps", max_steps, 1)
-    device = device or get_device()
+    check_generator("generator", generator)
+    device = check_device("device", device) or get_device()
     model.to(device).eval()
     sums = {key: torch.zeros(max_steps, dtype=torch.float64) for key in ("accuracy", "tied", "silent", "firing")}
     total = 0
     for images, labels in loader:
-        running = model.running_scores(*_encode(images, max_steps, generator, device)).cpu()  # [T, B, C]
+        running = model.running_scores(*encode_batch(images, max_steps, generator, device)).cpu()  # [T, B, C]
         top = running.max(2, keepdim=True).values
         sums["accuracy"] += (running.argmax(2) == labels).sum(1)
         sums["tied"] += ((running == top).sum(2) > 1).sum(1)
@@ -48,12 +62,31 @@ def decisions_by_steps(model, loader, max_steps: int = 50, *, generator: torch.G
 
 def accuracy_by_steps(model, loader, max_steps: int = 50, *, generator: torch.Generator | None = None,
                       device: torch.device | None = None) -> list[float]:
-    """Accuracy in [0, 1] with ``num_steps`` = 1, 2, ..., ``max_steps`` (entry ``t - 1`` for ``t`` steps)."""
+    """Accuracy in [0, 1] with ``num_steps`` = 1, 2, ..., ``max_steps`` (entry ``t - 1`` for ``t`` steps).
+
+    The ``accuracy`` entry of :func:`decisions_by_steps`, which takes the same arguments.
+
+    >>> from snn_helpers import SNN
+    >>> _ = torch.manual_seed(0)
+    >>> batch = (torch.rand(3, 1, 28, 28), torch.tensor([1, 2, 3]))
+    >>> len(accuracy_by_steps(SNN((784, 8, 10)), [batch], 5, device="cpu"))
+    5
+    """
     return decisions_by_steps(model, loader, max_steps, generator=generator, device=device)["accuracy"]
 
 
 def plot_accuracy_by_steps(accuracies, train_steps: int, title: str = "Test accuracy against time steps"):
-    """Accuracy (percent) against ``num_steps`` = 1..len(accuracies), the training value marked."""
+    """Accuracy (percent) against ``num_steps`` = 1..len(accuracies), the training value marked.
+
+    accuracies: in [0, 1], entry ``t - 1`` for ``t`` steps (from :func:`accuracy_by_steps`);
+    train_steps: the steps the network was trained with, in ``[1, len(accuracies)]``.
+    Returns the matplotlib figure.
+
+    >>> fig = plot_accuracy_by_steps([0.5, 0.8, 0.9], train_steps=2)
+    >>> fig.axes[0].get_legend().get_texts()[0].get_text()
+    'trained with 2 steps: 80.00%'
+    >>> plt.close(fig)
+    """
     accuracies = list(accuracies)
     train_steps = check_int("train_steps", train_steps, 1, len(accuracies))
     steps = range(1, len(accuracies) + 1)
@@ -68,42 +101,3 @@ def plot_accuracy_by_steps(accuracies, train_steps: int, title: str = "Test accu
     ax.legend(loc="lower right")
     return fig
 
-
-@torch.no_grad()
-def steps_demo(num_steps: int, model, image: torch.Tensor, label: int, accuracies, seed: int = 0) -> dict:
-    """One slider position: the test accuracy at ``num_steps`` and one digit seen for ``num_steps`` steps.
-
-    image: ``[1, 28, 28]``; ``accuracies`` from :func:`accuracy_by_steps`.
-    Draws the digit's output spike counts, prints one line and returns
-    ``{"num_steps", "accuracy" (percent), "predicted", "tied" (the classes sharing
-    the top count when there is a tie, else ``[]``), "spikes" (per layer, input first)}``.
-    The model is left as it was: it runs where its weights are, and its
-    train/eval mode is restored.
-    """
-    num_steps = check_int("num_steps", num_steps, 1, len(accuracies))
-    check_tensor("image", image, last_dims=(1, 28, 28))
-    label = check_int("label", label, 0, 9)
-    check_module("model", model)
-    seed = check_int("seed", seed, 0, 2**32 - 1)
-    device = next(model.parameters(), torch.empty(0)).device
-    x = poisson_encode(image.reshape(1, 1, 28, 28), num_steps, torch.Generator().manual_seed(seed))
-    training = model.training
-    model.eval()
-    try:
-        out, rec = model(x.to(device), record=True)
-    finally:
-        model.train(training)
-    scores = out.sum(0)[0].cpu()
-    counts = [int(x.sum()), *(int(s.sum()) for s in rec["spikes"])]
-    leaders = top_classes(scores)
-    result = {"num_steps": num_steps, "accuracy": 100 * accuracies[num_steps - 1],
-              "predicted": int(scores.argmax()), "tied": leaders if len(leaders) > 1 else [],
-              "spikes": counts}
-    note = tie_note(scores)
-    predicted = f"{result['predicted']}" + (f" ({note})" if note else "")
-    spike_count_bars(scores, label, f"{num_steps} steps: digit {label} -> predicted {result['predicted']}"
-                     + (f"\n{note}" if note else ""))
-    names = ["input", *(f"layer {i}" for i in range(1, len(counts)))]
-    print(f"steps: {num_steps} | accuracy: {result['accuracy']:.1f}% | predicted: {predicted} "
-          f"(label {label}) | spikes: " + ", ".join(f"{n} {c}" for n, c in zip(names, counts)))
-    return result

@@ -1,9 +1,12 @@
-"""Seeding, device choice, training and evaluation."""
+"""Seeding, training and evaluation: :func:`fit`, :func:`predict`, :func:`evaluate`.
+
+:func:`fit` (the SNN) and :func:`~snn_helpers.compare.fit_ann` (the ANN) share
+one epoch loop, :func:`run_epochs`. Device choice lives in :mod:`snn_helpers.runtime`.
+"""
 from __future__ import annotations
 
 import math
 import random
-import time
 
 import numpy as np
 import torch
@@ -14,25 +17,25 @@ from ._checks import (check_bool, check_choice, check_device, check_float, check
                       check_loader, check_module, check_path)
 from .checkpoint import (RESUME_KEYS, check_checkpoint_path, load_checkpoint, rng_state, save_checkpoint,
                          set_rng_state)
-from .encoding import encode_lit
+from .encoding import encode_batch
 from .runtime import get_device
 
 
 def set_seed(seed: int) -> torch.Generator:
-    """Seed torch, numpy and random; return a fresh ``torch.Generator`` seeded the same."""
+    """Seed torch, numpy and random; return a fresh ``torch.Generator`` seeded the same.
+
+    seed: an integer in ``[0, 2**32 - 1]``. The returned generator is what
+    :func:`fit` and the loaders take, so one seed fixes a whole run.
+
+    >>> g = set_seed(3)
+    >>> torch.rand(1, generator=g).item() == torch.rand(1, generator=torch.Generator().manual_seed(3)).item()
+    True
+    """
     seed = check_int("seed", seed, 0, 2**32 - 1)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
-
-
-def _encode(images, num_steps, generator, device):
-    """Poisson spikes of the batch's lit pixels ``[T, B, P]`` and their indices ``[P]``
-    (:func:`~snn_helpers.encoding.encode_lit`), drawn on the CPU generator, moved to ``device``.
-    ``model.scores(*_encode(...))`` then equals ``model.scores(poisson_encode(...))``."""
-    spikes, pixels = encode_lit(images, num_steps, generator)
-    return spikes.to(device, non_blocking=True), pixels.to(device)
 
 
 SCHEDULES = ("constant", "cosine")
@@ -42,7 +45,14 @@ def lr_factor(schedule: str, step: int, total: int) -> float:
     """Multiplier of the peak learning rate at batch ``step`` of ``total``.
 
     ``constant``: 1 throughout (the seed). ``cosine``: a linear warm-up over the
-    first 5% of the batches, then a half cosine down to 0 at the last batch.
+    first ``w = max(1, round(0.05 * total))`` batches, ``(step + 1) / w``, then a half
+    cosine, ``(1 + cos(pi * (step - w) / (total - w))) / 2``, down to 0 after the last batch.
+
+    schedule: one of ``SCHEDULES``. step: the batch, counted from 0 over all
+    epochs. total: the number of batches of the whole run.
+
+    >>> [round(lr_factor("cosine", step, 40), 3) for step in (0, 1, 2, 21, 39)]
+    [0.5, 1.0, 1.0, 0.5, 0.002]
     """
     check_choice("schedule", schedule, SCHEDULES)
     if schedule == "constant":
@@ -57,6 +67,11 @@ def run_settings(model: nn.Module, num_steps: int, lr: float, schedule: str, epo
     """What a checkpoint records about a run: the model's settings and the training ones.
 
     A schedule other than ``constant`` depends on the planned ``epochs``, so it is recorded then.
+    model: has ``settings() -> dict`` (an :class:`~snn_helpers.model.SNN`); the rest as :func:`fit` takes them.
+
+    >>> from snn_helpers import SNN
+    >>> run_settings(SNN((784, 8, 10)), 10, 1e-3, "cosine", 5)["schedule_epochs"]
+    5
     """
     return {**model.settings(), "num_steps": num_steps, "lr": lr, "schedule": schedule,
             "schedule_epochs": None if schedule == "constant" else epochs}
@@ -68,13 +83,28 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
         progress: bool = True) -> list[float]:
     """Train with Adam and cross-entropy on ``model.scores``; return the per-epoch mean loss.
 
-    ``train_loader`` yields ``(images [B, 1, 28, 28], labels [B])``. ``generator``
-    draws the Poisson spikes. With ``checkpoint_path`` a checkpoint is written
+    Each batch is encoded by :func:`~snn_helpers.encoding.encode_batch` (Poisson
+    spikes of the lit pixels, ``num_steps`` steps) and scored by ``model.scores``
+    (output spike counts ``[B, 10]``); the loss is the cross-entropy of the
+    counts taken as logits, ``-mean_i log softmax(scores)[i, labels[i]]``, and
+    the loop is :func:`run_epochs`.
+
+    model: an :class:`~snn_helpers.model.SNN`. ``train_loader`` yields ``(images [B, 1, 28, 28]
+    in [0, 1], labels [B])`` and has a length. epochs: ``>= 0``; num_steps: ``>= 1``;
+    lr: ``> 0``. ``generator`` draws the Poisson spikes. device: where to train
+    (default: :func:`~snn_helpers.runtime.get_device`). With ``checkpoint_path`` a checkpoint is written
     after every epoch (atomically); with ``resume_from`` training continues
     from a checkpoint up to ``epochs`` epochs in total, so 2 epochs + resume to 3
     equals 3 epochs in one go. ``lr`` is the peak learning rate; ``schedule``
     (see :func:`lr_factor`) sets it batch by batch. A schedule other than
     ``constant`` is planned for ``epochs`` epochs, so it resumes only with the same ``epochs``.
+
+    >>> from snn_helpers import SNN, BatchLoader
+    >>> g = set_seed(0)
+    >>> loader = BatchLoader(torch.rand(8, 1, 28, 28), torch.randint(0, 10, (8,)), 4)
+    >>> losses = fit(SNN((784, 16, 10)), loader, epochs=2, num_steps=4, generator=g, device="cpu", progress=False)
+    >>> len(losses)
+    2
     """
     check_module("model", model)
     check_loader("train_loader", train_loader, sized=True)
@@ -103,6 +133,61 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         history = list(state["loss_history"])
+
+    def scores(images):
+        return model.scores(*encode_batch(images, num_steps, generator, device))
+
+    def save(epoch, history):
+        save_checkpoint(checkpoint_path, {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "epoch": epoch + 1, "loss_history": history, "settings": settings,
+            "rng": rng_state(generators)})
+
+    return run_epochs(model, train_loader, scores, optimizer, epochs, lr, schedule=schedule, device=device,
+                      start=start, history=history, progress=progress,
+                      after_epoch=None if checkpoint_path is None else save)
+
+
+def run_epochs(model: nn.Module, train_loader, forward, optimizer: torch.optim.Optimizer, epochs: int,
+               lr: float, *, schedule: str = "constant", device: torch.device | None = None, start: int = 0,
+               history: list[float] | None = None, progress: bool = False, after_epoch=None) -> list[float]:
+    """The epoch loop that :func:`fit` and :func:`~snn_helpers.compare.fit_ann` share.
+
+    Epochs ``start, ..., epochs - 1`` of: for each batch ``(images [B, ...], labels [B])``
+    of ``train_loader``, set the learning rate to ``lr * lr_factor(schedule, b, n)``
+    (``b`` counts batches from the first epoch, ``n`` is all of them), compute the
+    cross-entropy ``-mean_i log softmax(forward(images))[i, labels[i]]`` and take
+    one ``optimizer`` step. ``model`` is put in training mode each epoch.
+
+    forward: maps a batch of images to scores ``[B, C]`` on ``device``, e.g. ``model``
+    itself for an ANN. optimizer: over ``model``'s parameters (the loop sets its
+    learning rate). epochs: total epochs, ``>= start >= 0``. lr: peak learning rate
+    ``> 0``. device: where the labels go (default: :func:`~snn_helpers.runtime.get_device`).
+    history: the mean losses of earlier epochs, appended to. progress: show a
+    progress bar. after_epoch: called as ``after_epoch(epoch, history)`` after each
+    epoch (``fit`` writes its checkpoint there). Returns ``history``, one mean loss per epoch.
+
+    >>> _ = torch.manual_seed(0)
+    >>> model = nn.Linear(4, 3)
+    >>> batches = [(torch.rand(8, 4), torch.randint(0, 3, (8,))) for _ in range(2)]
+    >>> optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    >>> losses = run_epochs(model, batches, model, optimizer, 5, 0.1, device=torch.device("cpu"))
+    >>> len(losses), losses[-1] < losses[0]
+    (5, True)
+    """
+    check_module("model", model)
+    check_loader("train_loader", train_loader, sized=True)
+    if not callable(forward):
+        raise TypeError(f"forward must be callable (images -> scores), got {type(forward).__name__}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    epochs = check_int("epochs", epochs, 0)
+    start = check_int("start", start, 0, epochs)
+    lr = check_float("lr", lr, 0.0, low_open=True)
+    check_choice("schedule", schedule, SCHEDULES)
+    device = check_device("device", device) or get_device()
+    check_bool("progress", progress)
+    history = [] if history is None else history
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(start, epochs):
         model.train()
@@ -111,7 +196,7 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
         for i, (images, labels) in enumerate(bar):
             for group in optimizer.param_groups:
                 group["lr"] = lr * lr_factor(schedule, epoch * len(train_loader) + i, epochs * len(train_loader))
-            loss = loss_fn(model.scores(*_encode(images, num_steps, generator, device)), labels.to(device))
+            loss = loss_fn(forward(images), labels.to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -119,18 +204,28 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
             batches += 1
             bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
         history.append(total / max(batches, 1))
-        if checkpoint_path is not None:
-            save_checkpoint(checkpoint_path, {
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "epoch": epoch + 1, "loss_history": history, "settings": settings,
-                "rng": rng_state(generators)})
+        if after_epoch is not None:
+            after_epoch(epoch, history)
     return history
 
 
 @torch.no_grad()
 def predict(model: nn.Module, loader, num_steps: int = 10, *, generator: torch.Generator | None = None,
             device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Predicted and true labels ``([N], [N])`` over a loader; prediction = most output spikes."""
+    """Predicted and true labels ``([N], [N])`` over a loader; prediction = most output spikes.
+
+    The prediction is ``argmax`` of the output spike counts, so a tie goes to the
+    lowest class. model: an :class:`~snn_helpers.model.SNN`; loader: yields
+    ``(images [B, 1, 28, 28] in [0, 1], labels [B])``; num_steps: ``>= 1``;
+    generator draws the Poisson input; device: where to run (default: the GPU if there is one).
+
+    >>> from snn_helpers import SNN
+    >>> _ = torch.manual_seed(0)
+    >>> preds, truth = predict(SNN((784, 8, 10)), [(torch.rand(3, 1, 28, 28), torch.tensor([4, 5, 6]))], 4,
+    ...                        device="cpu")
+    >>> preds.shape, truth.tolist()
+    (torch.Size([3]), [4, 5, 6])
+    """
     check_module("model", model)
     check_loader("loader", loader)
     num_steps = check_int("num_steps", num_steps, 1)
@@ -139,24 +234,23 @@ def predict(model: nn.Module, loader, num_steps: int = 10, *, generator: torch.G
     model.to(device).eval()
     preds, truth = [], []
     for images, labels in loader:
-        preds.append(model.scores(*_encode(images, num_steps, generator, device)).argmax(1).cpu())
+        preds.append(model.scores(*encode_batch(images, num_steps, generator, device)).argmax(1).cpu())
         truth.append(labels)
     return torch.cat(preds), torch.cat(truth)
 
 
 def evaluate(model: nn.Module, loader, num_steps: int = 10, *, generator: torch.Generator | None = None,
              device: torch.device | None = None) -> float:
-    """Accuracy in [0, 1] over a loader with ``num_steps``-step Poisson input."""
+    """Accuracy in [0, 1] over a loader with ``num_steps``-step Poisson input: the fraction of
+    :func:`predict`'s predictions that equal the labels. Arguments as for :func:`predict`.
+
+    >>> from snn_helpers import SNN
+    >>> _ = torch.manual_seed(0)
+    >>> accuracy = evaluate(SNN((784, 8, 10)), [(torch.rand(4, 1, 28, 28), torch.zeros(4, dtype=torch.long))], 4,
+    ...                     device="cpu")
+    >>> accuracy in (0.0, 0.25, 0.5, 0.75, 1.0)
+    True
+    """
     preds, truth = predict(model, loader, num_steps, generator=generator, device=device)
     return (preds == truth).float().mean().item()
 
-
-class Timer:
-    """``with Timer() as t: ...`` then ``t.seconds``."""
-
-    def __enter__(self):
-        self._start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self._start

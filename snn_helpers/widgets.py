@@ -9,6 +9,7 @@ the function and compare with what the notebook shows. The printed lines:
     lif_demo        ->  "spikes: 5 | first spike at step: 3"    ("none" if it never fires)
     inference_demo  ->  "accuracy: 91.2% | predicted: 7 | output spikes: 23"
                         (on a tie: "predicted: 3 (tie of 3, 9: argmax takes the lowest)")
+    steps_demo      ->  "steps: 10 | accuracy: 97.1% | predicted: 7 (label 7) | spikes: input 1200, ..."
 
 ("rate error" is the mean |firing rate - intensity| over the lit pixels of the
 digit, those with intensity > 0, three decimals; "accuracy" has one decimal;
@@ -167,6 +168,55 @@ def inference_demo(num_steps: int, model: torch.nn.Module, images: torch.Tensor,
                      f"predicted {result['predicted']}" + (f"\n{note}" if note else ""))
     print(f"accuracy: {result['accuracy']:.1f}% | predicted: {predicted} | "
           f"output spikes: {result['output_spikes']}")
+    return result
+
+
+@torch.no_grad()
+def steps_demo(num_steps: int, model, image: torch.Tensor, label: int, accuracies, seed: int = 0) -> dict:
+    """One slider position: the test accuracy at ``num_steps`` and one digit seen for ``num_steps`` steps.
+
+    num_steps: in ``[1, len(accuracies)]``; model: an :class:`~snn_helpers.model.SNN`;
+    image: ``[1, 28, 28]`` in [0, 1]; label: its class in ``[0, 9]``; ``accuracies``:
+    accuracy in [0, 1] with 1, 2, ... steps, from :func:`~snn_helpers.timesteps.accuracy_by_steps`;
+    seed: in ``[0, 2**32 - 1]``, draws the digit's Poisson spikes.
+    Draws the digit's output spike counts, prints one line and returns
+    ``{"num_steps", "accuracy" (percent), "predicted", "tied" (the classes sharing
+    the top count when there is a tie, else ``[]``), "spikes" (per layer, input first)}``.
+    The model is left as it was: it runs where its weights are, and its
+    train/eval mode is restored.
+
+    >>> from snn_helpers import SNN
+    >>> _ = torch.manual_seed(0)
+    >>> result = steps_demo(3, SNN((784, 16, 10)), torch.rand(1, 28, 28), 7, [0.1, 0.2, 0.3])  # doctest: +ELLIPSIS
+    steps: 3 | accuracy: 30.0% | predicted: ... (label 7) | spikes: input ..., layer 1 ..., layer 2 ...
+    >>> plt.close("all")
+    """
+    num_steps = check_int("num_steps", num_steps, 1, len(accuracies))
+    check_tensor("image", image, last_dims=(1, 28, 28))
+    label = check_int("label", label, 0, 9)
+    check_module("model", model)
+    seed = check_int("seed", seed, 0, 2**32 - 1)
+    device = next(model.parameters(), torch.empty(0)).device
+    x = poisson_encode(image.reshape(1, 1, 28, 28), num_steps, torch.Generator().manual_seed(seed))
+    training = model.training
+    model.eval()
+    try:
+        out, rec = model(x.to(device), record=True)
+    finally:
+        model.train(training)
+    scores = out.sum(0)[0].cpu()
+    counts = [int(x.sum()), *(int(s.sum()) for s in rec["spikes"])]
+    leaders = top_classes(scores)
+    result = {"num_steps": num_steps, "accuracy": 100 * accuracies[num_steps - 1],
+              "predicted": int(scores.argmax()), "tied": leaders if len(leaders) > 1 else [],
+              "spikes": counts}
+    note = tie_note(scores)
+    predicted = f"{result['predicted']}" + (f" ({note})" if note else "")
+    spike_count_bars(scores, label, f"{num_steps} steps: digit {label} -> predicted {result['predicted']}"
+                     + (f"\n{note}" if note else ""))
+    names = ["input", *(f"layer {i}" for i in range(1, len(counts)))]
+    print(f"steps: {num_steps} | accuracy: {result['accuracy']:.1f}% | predicted: {predicted} "
+          f"(label {label}) | spikes: " + ", ".join(f"{n} {c}" for n, c in zip(names, counts)))
     return result
 
 

@@ -7,9 +7,12 @@ import torch
 
 from snn_helpers import (LIF, SNN, BatchLoader, as_tensors, ensure_mnist, evaluate, fit, load_mnist,
                          mnist_loaders, poisson_encode, predict, set_seed, spike)
-from snn_helpers import cli, data, recipes, timesteps, widgets
+from snn_helpers import cli, data, recipes, widgets
 from snn_helpers.checkpoint import load_checkpoint, save_checkpoint
-from snn_helpers.compare import ANN
+from snn_helpers.compare import ANN, evaluate_ann, fit_ann, snn_activity
+from snn_helpers.encoding import encode_batch
+from snn_helpers.timesteps import decisions_by_steps
+from snn_helpers.training import run_epochs
 
 NAN, INF = float("nan"), float("inf")
 
@@ -90,8 +93,35 @@ def _show(value):
 
 
 def _steps_demo(**bad):
-    return timesteps.steps_demo(**{"num_steps": 2, "model": SNN((784, 8, 10)), "image": torch.rand(1, 28, 28),
+    return widgets.steps_demo(**{"num_steps": 2, "model": SNN((784, 8, 10)), "image": torch.rand(1, 28, 28),
                                    "label": 3, "accuracies": [0.5, 0.6, 0.7], **bad})
+
+
+def _encode_batch(**bad):
+    return encode_batch(**{"images": _images(), "num_steps": 3, "device": "cpu", **bad})
+
+
+def _fit_ann(**bad):
+    return fit_ann(**{"model": ANN((784, 8, 10)), "train_loader": _loader(), "epochs": 1, "device": "cpu", **bad})
+
+
+def _evaluate_ann(**bad):
+    return evaluate_ann(**{"model": ANN((784, 8, 10)), "loader": _loader(), "device": "cpu", **bad})
+
+
+def _snn_activity(**bad):
+    return snn_activity(**{"model": _model(), "loader": _loader(), "num_steps": 2, "device": "cpu", **bad})
+
+
+def _decisions_by_steps(**bad):
+    return decisions_by_steps(**{"model": _model(), "loader": _loader(), "max_steps": 2, "device": "cpu", **bad})
+
+
+def _run_epochs(**bad):
+    model = ANN((784, 8, 10))
+    return run_epochs(**{"model": model, "train_loader": _loader(), "forward": model,
+                         "optimizer": torch.optim.Adam(model.parameters()), "epochs": 1, "lr": 1e-3,
+                         "device": "cpu", **bad})
 
 
 def _case(call, error, name, allowed=None, **bad):
@@ -100,6 +130,27 @@ def _case(call, error, name, allowed=None, **bad):
 
 
 CASES = [
+    _case(_encode_batch, ValueError, "num_steps", "[1, inf)", num_steps=0),
+    _case(_encode_batch, ValueError, "images", "[0, 1]", images=torch.full((2, 4), 1.5)),
+    _case(_encode_batch, TypeError, "generator", generator=42),
+    _case(_fit_ann, TypeError, "model", model="ANN"),
+    _case(_fit_ann, ValueError, "train_loader", train_loader=[]),
+    _case(_fit_ann, ValueError, "epochs", "[0, inf)", epochs=-1),
+    _case(_fit_ann, ValueError, "lr", "(0.0, inf)", lr=0),
+    _case(_fit_ann, ValueError, "schedule", "constant", schedule="linear"),
+    _case(_fit_ann, ValueError, "device", device="tpu"),
+    _case(_evaluate_ann, ValueError, "loader", loader=[]),
+    _case(_evaluate_ann, TypeError, "device", device=0.5),
+    _case(_snn_activity, ValueError, "num_steps", "[1, inf)", num_steps=0),
+    _case(_snn_activity, TypeError, "generator", generator=1),
+    _case(_snn_activity, TypeError, "model", model=None),
+    _case(_decisions_by_steps, ValueError, "max_steps", "[1, inf)", max_steps=0),
+    _case(_decisions_by_steps, TypeError, "generator", generator="seed"),
+    _case(_decisions_by_steps, ValueError, "device", device="tpu"),
+    _case(_run_epochs, TypeError, "forward", forward=3),
+    _case(_run_epochs, TypeError, "optimizer", optimizer="adam"),
+    _case(_run_epochs, ValueError, "start", "[0, 1]", start=2),
+    _case(_run_epochs, ValueError, "lr", "(0.0, inf)", lr=-1.0),
     _case(set_seed, ValueError, "seed", "[0, 4294967295]", seed=-1),
     _case(set_seed, ValueError, "seed", "[0, 4294967295]", seed=2**32),
     _case(set_seed, TypeError, "seed", seed=1.5),

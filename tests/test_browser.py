@@ -21,11 +21,11 @@ from playwright.sync_api import sync_playwright
 
 from jupyter_browser import CHROMIUM_ARGS, answers, chromium_or_skip, jupyter_lab, open_notebook, wait_for
 from snn_helpers import SNN, BatchLoader, as_tensors, fit, load_mnist, mnist_loaders, set_seed
+from snn_helpers.handoff import load_trained_model, model_path
 from snn_helpers.paths import PROJECT_ROOT
 from snn_helpers.recipes import run_recipe
-from snn_helpers.results import load_trained_model, model_path
-from snn_helpers.timesteps import accuracy_by_steps, steps_demo
-from snn_helpers.widgets import encoding_demo, inference_demo, lif_demo
+from snn_helpers.timesteps import accuracy_by_steps
+from snn_helpers.widgets import encoding_demo, inference_demo, lif_demo, steps_demo
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import torch
 
 from snn_helpers import SNN, delta_encode, latency_encode, poisson_encode
 from snn_helpers import encoding
-from snn_helpers.encoding import CODE_NAMES, encode, encode_lit
+from snn_helpers.encoding import CODE_NAMES, encode, encode_batch, encode_lit
 
 
 def test_shape_and_values_are_binary_floats():
@@ -63,6 +63,21 @@ def test_encode_lit_keeps_exactly_the_lit_pixels_and_draws_the_same_spikes():
     full = poisson_encode(images, 9, generator=torch.Generator().manual_seed(8)).flatten(2)
     assert torch.equal(spikes, full[..., pixels])
     assert full.sum() == spikes.sum()  # nothing fired outside the lit pixels
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_encode_batch_draws_encode_lits_spikes_on_the_cpu_and_moves_them(device):
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU")
+    images = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+    images[images < 0.5] = 0.0
+    spikes, pixels = encode_batch(images, 6, torch.Generator().manual_seed(9), device)
+    expected, lit = encode_lit(images, 6, torch.Generator().manual_seed(9))
+    assert spikes.device.type == pixels.device.type == device
+    assert torch.equal(spikes.cpu(), expected) and torch.equal(pixels.cpu(), lit)
+    model = SNN((784, 16, 10), threshold=0.2).to(device)
+    full = poisson_encode(images, 6, torch.Generator().manual_seed(9)).to(device)
+    torch.testing.assert_close(model.scores(spikes, pixels), model.scores(full))
 
 
 def test_encode_lit_of_an_all_black_batch_has_no_pixels_and_the_network_still_runs():

@@ -10,8 +10,8 @@ from snn_helpers.cli import main
 from snn_helpers.nir_graph import (DT, NIRGraphError, as_reset_to_zero, compare_with_snntorch, describe, export_nir,
                                    from_nir, lif_parameters, load_nir, read_nir, snntorch_spikes, threshold_ties,
                                    to_nir)
-from snn_helpers.recipes import pretrained_path
-from snn_helpers.results import model_from_checkpoint
+from snn_helpers.handoff import model_from_checkpoint
+from snn_helpers.shipped import pretrained_path
 
 
 def small_model(beta, threshold, sizes=(40, 30, 20, 5), seed=0):

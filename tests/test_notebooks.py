@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 import snn_helpers
-from snn_helpers import encoding, neurons, plots, results, runner, training, widgets
+from snn_helpers import encoding, handoff, neurons, plots, runner, training, widgets
 from snn_helpers.paths import PROJECT_ROOT
 
 NUMBERED = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -77,8 +77,9 @@ def test_notebook_imports_snn_helpers(path):
 
 def helper_names():
     """Every public function and class the notebooks could import from snn_helpers."""
-    modules = [snn_helpers, encoding, neurons, plots, results, training, widgets]
-    return {name for module in modules for name, obj in vars(module).items()
+    modules = [encoding, neurons, plots, handoff, training, widgets]
+    exported = {name: getattr(snn_helpers, name) for name in snn_helpers.__all__}  # the package loads them lazily
+    return {name for namespace in [exported, *map(vars, modules)] for name, obj in namespace.items()
             if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))}
 
 

@@ -1,7 +1,7 @@
 """The shipped checkpoint: safe to load, unchanged, and as accurate as its JSON says.
 
 The JSON records the accuracy on the first 1000 test images with the Poisson
-input drawn from a generator seeded with 0 (``recipes.check_accuracy``), so the
+input drawn from a generator seeded with 0 (``shipped.check_accuracy``), so the
 same weights give the same spikes and the same answer. The tolerance of 0.5
 percentage points (5 of the 1000 images) only allows for floating-point
 differences between machines moving an image across a decision boundary;
@@ -12,10 +12,11 @@ import json
 import pytest
 import torch
 
-from snn_helpers import results
+from snn_helpers import handoff
 from snn_helpers.data import sha256_of
-from snn_helpers.recipes import CHECK_IMAGES, CHECK_SEED, RECIPES, check_accuracy, pretrained_path
-from snn_helpers.results import model_from_checkpoint
+from snn_helpers.handoff import model_from_checkpoint
+from snn_helpers.recipes import RECIPES
+from snn_helpers.shipped import CHECK_IMAGES, CHECK_SEED, check_accuracy, pretrained_path
 
 TOLERANCE = 0.005
 
@@ -53,7 +54,7 @@ def test_accuracy_on_the_check_subset_matches_the_recorded_figure(info):
 
 
 def test_notebooks_fall_back_to_the_shipped_model_without_a_checkpoint_of_your_own(tmp_path, monkeypatch):
-    monkeypatch.setattr(results, "model_path", lambda: tmp_path / "none.pt")
-    model, source = results.load_trained_model(lambda: pytest.fail("trained although a model is shipped"))
+    monkeypatch.setattr(handoff, "model_path", lambda: tmp_path / "none.pt")
+    model, source = handoff.load_trained_model(lambda: pytest.fail("trained although a model is shipped"))
     assert "pretrained" in source
     assert model.settings().items() <= torch.load(pretrained_path(), weights_only=True)["settings"].items()

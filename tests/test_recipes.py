@@ -9,8 +9,9 @@ from snn_helpers import SNN, fit
 from snn_helpers.checkpoint import CheckpointError, load_checkpoint
 from snn_helpers.cli import main
 from snn_helpers.data import sha256_of
-from snn_helpers.recipes import RECIPES, check_accuracy, export_model, get_recipe, run_recipe
-from snn_helpers.results import model_from_checkpoint
+from snn_helpers.handoff import model_from_checkpoint
+from snn_helpers.recipes import RECIPES, get_recipe, run_recipe
+from snn_helpers.shipped import check_accuracy, export_model
 from snn_helpers.training import lr_factor
 
 

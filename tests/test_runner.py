@@ -1,4 +1,4 @@
-"""The main job's notebook runner and the results notebook 03 hands to notebook 04 and the runner."""
+"""The main job's notebook runner and the hand-off notebook 03 gives to notebook 04 and the runner."""
 import json
 import os
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 from nbclient.exceptions import CellExecutionError
 
-from snn_helpers import SNN, results, runner
+from snn_helpers import SNN, handoff, runner
 from snn_helpers.checkpoint import save_checkpoint
 
 
@@ -20,10 +20,10 @@ def write_notebook(path, *sources):
 
 
 @pytest.fixture
-def results_folder(tmp_path, monkeypatch):
-    """Send results' checkpoint and metrics files to a temporary folder; hide the shipped model."""
-    monkeypatch.setattr(results, "checkpoint_dir", lambda: tmp_path)
-    monkeypatch.setattr(results, "pretrained_path", lambda: tmp_path / "no-pretrained.pt")
+def handoff_folder(tmp_path, monkeypatch):
+    """Send the hand-off's checkpoint and metrics files to a temporary folder; hide the shipped model."""
+    monkeypatch.setattr(handoff, "checkpoint_dir", lambda: tmp_path)
+    monkeypatch.setattr(handoff, "pretrained_path", lambda: tmp_path / "no-pretrained.pt")
     return tmp_path
 
 
@@ -60,9 +60,9 @@ def test_execute_notebook_failure_writes_no_copy(tmp_path):
     assert not (tmp_path / "out" / "01_fail.ipynb").exists()
 
 
-def test_main_job_reports_accuracy_written_during_the_run(results_folder, monkeypatch, capsys):
+def test_main_job_reports_accuracy_written_during_the_run(handoff_folder, monkeypatch, capsys):
     monkeypatch.setenv("SNN_QUICK", "1")  # restored afterwards; main_job sets it for its kernels
-    monkeypatch.setattr(runner, "run_notebooks", lambda quick: results.save_metrics({
+    monkeypatch.setattr(runner, "run_notebooks", lambda quick: handoff.save_metrics({
         "test_accuracy": 0.9731, "num_steps": 10, "epochs": 5, "train_images": 60000, "test_images": 10000}))
     assert runner.main_job(quick=False) == 0
     assert os.environ["SNN_QUICK"] == "0"
@@ -71,44 +71,44 @@ def test_main_job_reports_accuracy_written_during_the_run(results_folder, monkey
     assert "total wall time:" in out
 
 
-def test_main_job_fails_when_no_metrics_were_written_in_this_run(results_folder, monkeypatch, capsys):
+def test_main_job_fails_when_no_metrics_were_written_in_this_run(handoff_folder, monkeypatch, capsys):
     monkeypatch.setenv("SNN_QUICK", "1")
-    (results_folder / results.METRICS_FILE).write_text(json.dumps({"test_accuracy": 0.5}))
-    os.utime(results_folder / results.METRICS_FILE, (0, 0))  # a stale file from an earlier run
+    (handoff_folder / handoff.METRICS_FILE).write_text(json.dumps({"test_accuracy": 0.5}))
+    os.utime(handoff_folder / handoff.METRICS_FILE, (0, 0))  # a stale file from an earlier run
     monkeypatch.setattr(runner, "run_notebooks", lambda quick: None)
     assert runner.main_job(quick=True) == 1
     assert "wrote no metrics" in capsys.readouterr().err
 
 
-def test_metrics_round_trip_without_temporary_files(results_folder):
-    path = results.save_metrics({"test_accuracy": 0.5, "loss_history": [2.0, 1.0]})
-    assert results.load_metrics() == {"test_accuracy": 0.5, "loss_history": [2.0, 1.0]}
-    assert [p.name for p in results_folder.iterdir()] == [path.name]
+def test_metrics_round_trip_without_temporary_files(handoff_folder):
+    path = handoff.save_metrics({"test_accuracy": 0.5, "loss_history": [2.0, 1.0]})
+    assert handoff.load_metrics() == {"test_accuracy": 0.5, "loss_history": [2.0, 1.0]}
+    assert [p.name for p in handoff_folder.iterdir()] == [path.name]
     with pytest.raises(TypeError, match="metrics"):
-        results.save_metrics([0.5])
+        handoff.save_metrics([0.5])
 
 
-def test_load_trained_model_falls_back_when_there_is_no_checkpoint(results_folder):
+def test_load_trained_model_falls_back_when_there_is_no_checkpoint(handoff_folder):
     trained = SNN((784, 8, 10))
-    model, source = results.load_trained_model(fallback=lambda: trained)
+    model, source = handoff.load_trained_model(fallback=lambda: trained)
     assert model is trained
     assert "trained just now" in source
 
 
-def test_load_trained_model_prefers_the_checkpoint_of_notebook_03(results_folder):
+def test_load_trained_model_prefers_the_checkpoint_of_notebook_03(handoff_folder):
     saved = SNN((784, 8, 10), beta=0.8)
-    save_checkpoint(results.model_path(), {"model": saved.state_dict(), "epoch": 3,
+    save_checkpoint(handoff.model_path(), {"model": saved.state_dict(), "epoch": 3,
                                            "settings": {**saved.settings(), "num_steps": 10, "lr": 1e-3}})
-    model, source = results.load_trained_model(fallback=pytest.fail)
+    model, source = handoff.load_trained_model(fallback=pytest.fail)
     assert model.settings() == saved.settings()
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), saved.state_dict().values()))
     assert source == "your checkpoint from notebook 03 (snn.pt, 3 epochs)"
     assert not model.training
 
 
-def test_load_trained_model_skips_a_damaged_checkpoint(results_folder, capsys):
-    results.model_path().write_bytes(b"not a checkpoint")
+def test_load_trained_model_skips_a_damaged_checkpoint(handoff_folder, capsys):
+    handoff.model_path().write_bytes(b"not a checkpoint")
     fallback = SNN((784, 8, 10))
-    model, source = results.load_trained_model(fallback=lambda: fallback)
+    model, source = handoff.load_trained_model(fallback=lambda: fallback)
     assert model is fallback
     assert "skipping snn.pt" in capsys.readouterr().out

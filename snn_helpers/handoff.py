@@ -1,4 +1,4 @@
-"""Where notebook 03 leaves the trained model and its metrics, and how they are found again.
+"""What notebook 03 hands to notebook 04 (and to 06, A1 and the runner): the trained model and its metrics.
 
 Notebook 03 trains and writes ``<checkpoint_dir>/snn.pt`` (through ``fit``)
 and ``snn_metrics.json``; notebook 04 calls :func:`load_trained_model`, and
@@ -14,36 +14,75 @@ from .atomic import write_json
 from .checkpoint import CheckpointError, load_checkpoint
 from .model import SNN
 from .paths import checkpoint_dir
-from .recipes import pretrained_path
+from .shipped import pretrained_path
 
 MODEL_FILE = "snn.pt"
 METRICS_FILE = "snn_metrics.json"
 
 
 def model_path() -> Path:
-    """The checkpoint notebook 03 writes (full run: ``checkpoints/snn.pt``)."""
+    """The checkpoint notebook 03 writes (full run: ``checkpoints/snn.pt``).
+
+    >>> model_path().name
+    'snn.pt'
+    """
     return checkpoint_dir() / MODEL_FILE
 
 
 def metrics_path() -> Path:
-    """The metrics notebook 03 writes next to its checkpoint."""
+    """The metrics notebook 03 writes next to its checkpoint.
+
+    >>> metrics_path().parent == model_path().parent, metrics_path().name
+    (True, 'snn_metrics.json')
+    """
     return checkpoint_dir() / METRICS_FILE
 
 
 def save_metrics(metrics: dict) -> Path:
-    """Write ``metrics`` (JSON-serialisable) to :func:`metrics_path` atomically; return the path."""
+    """Write ``metrics`` (a JSON-serialisable dict) to :func:`metrics_path` atomically; return the path.
+
+    Notebook 03 calls it with the test accuracy, the loss history and the run's
+    settings; :func:`load_metrics` reads the dict back.
+
+    >>> save_metrics([0.9])
+    Traceback (most recent call last):
+    TypeError: metrics must be a dict, got list
+    """
     if not isinstance(metrics, dict):
         raise TypeError(f"metrics must be a dict, got {type(metrics).__name__}")
     return write_json(metrics_path(), metrics)
 
 
 def load_metrics() -> dict:
-    """The metrics notebook 03 wrote; raises ``FileNotFoundError`` when there are none."""
+    """The metrics notebook 03 wrote (the dict :func:`save_metrics` took); raises
+    ``FileNotFoundError`` when there are none.
+
+    >>> try:
+    ...     metrics = load_metrics()
+    ... except FileNotFoundError:  # notebook 03 has not run yet
+    ...     metrics = {}
+    >>> isinstance(metrics, dict)
+    True
+    """
     return json.loads(metrics_path().read_text())
 
 
 def model_from_checkpoint(path) -> tuple[SNN, dict]:
-    """Build an :class:`SNN` with a checkpoint's settings and weights; return it and the checkpoint."""
+    """Build an :class:`SNN` with a checkpoint's settings and weights; return it (in eval mode) and the checkpoint.
+
+    path: a checkpoint written by :func:`~snn_helpers.training.fit` or
+    :func:`~snn_helpers.checkpoint.save_checkpoint` with ``model`` and ``settings``.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from snn_helpers.checkpoint import save_checkpoint
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     saved = SNN((784, 8, 10), reset="subtract")
+    ...     path = save_checkpoint(Path(folder) / "m.pt", {"model": saved.state_dict(), "settings": saved.settings()})
+    ...     model, payload = model_from_checkpoint(path)
+    >>> model.sizes, model.training
+    ((784, 8, 10), False)
+    """
     payload = load_checkpoint(path)
     accepted = inspect.signature(SNN).parameters
     model = SNN(**{key: value for key, value in payload["settings"].items() if key in accepted})
@@ -52,7 +91,11 @@ def model_from_checkpoint(path) -> tuple[SNN, dict]:
 
 
 def checkpoint_candidates() -> list[tuple[Path, str]]:
-    """Checkpoints a trained model may come from, best first, each with a description."""
+    """Checkpoints a trained model may come from, best first, each as ``(path, description)``.
+
+    >>> [path.name for path, _ in checkpoint_candidates()]
+    ['snn.pt', 'snn_improved.pt']
+    """
     return [(model_path(), "your checkpoint from notebook 03"),
             (pretrained_path(), "the pretrained model shipped in snn_helpers/pretrained/ (recipe improved)")]
 
@@ -64,6 +107,10 @@ def load_trained_model(fallback) -> tuple[SNN, str]:
     came from. A candidate that is missing is skipped; one that cannot be
     loaded is reported and skipped. ``fallback`` is called with no arguments
     and must return a trained model.
+
+    >>> model, source = load_trained_model(lambda: SNN())
+    >>> isinstance(model, SNN), isinstance(source, str)
+    (True, True)
     """
     for path, description in checkpoint_candidates():
         if not path.is_file():

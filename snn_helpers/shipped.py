@@ -1,0 +1,96 @@
+"""The model shipped in ``snn_helpers/pretrained/``: where it is, how it was exported and how its accuracy is re-checked.
+
+:func:`export_model` writes a trained model (what :func:`~snn_helpers.recipes.run_recipe`
+returns) as a weights-only checkpoint and a JSON beside it;
+``python -m snn_helpers train --recipe improved --export ...`` calls it. The
+JSON records the accuracy of :func:`check_accuracy`, which the tests compute again.
+"""
+from __future__ import annotations
+
+import platform
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from .atomic import write_json
+from .checkpoint import save_checkpoint
+from .data import BatchLoader, as_tensors, load_mnist, sha256_of
+from .model import SNN
+from .paths import pretrained_dir
+from .recipes import Recipe, get_recipe
+from .training import evaluate
+
+PRETRAINED_FILE = "snn_improved.pt"
+CHECK_IMAGES = 1000  # the shipped model's accuracy is re-checked on the first 1000 test images
+CHECK_SEED = 0  # ... with the Poisson input drawn from a generator seeded with this
+
+
+def pretrained_path() -> Path:
+    """The checkpoint shipped with the project, ``snn_helpers/pretrained/snn_improved.pt``.
+
+    >>> pretrained_path().name, pretrained_path().with_suffix(".json").is_file()
+    ('snn_improved.pt', True)
+    """
+    return pretrained_dir() / PRETRAINED_FILE
+
+
+def check_accuracy(model: SNN, num_steps: int = 10, root=None) -> float:
+    """Accuracy on the first :data:`CHECK_IMAGES` test images, on the CPU, with the Poisson input
+    drawn from a generator seeded with :data:`CHECK_SEED`: the same weights give the same spikes
+    and so the same number, up to floating-point differences between machines.
+
+    model: an :class:`SNN`; num_steps: ``>= 1`` time steps; root: the data folder
+    (default: ``$SNN_DATA_DIR`` or ``data/``). Returns the accuracy in [0, 1].
+    It reads the MNIST test set, so the example is not run by the doctests:
+
+    >>> from snn_helpers.handoff import model_from_checkpoint
+    >>> model, _ = model_from_checkpoint(pretrained_path())
+    >>> check_accuracy(model)  # doctest: +SKIP
+    0.98...
+    """
+    test_loader = BatchLoader(*as_tensors(load_mnist(root, train=False), CHECK_IMAGES), batch_size=250)
+    return evaluate(model, test_loader, num_steps, generator=torch.Generator().manual_seed(CHECK_SEED),
+                    device=torch.device("cpu"))
+
+
+def export_model(result: dict, recipe: Recipe | str, path, command: str, root=None) -> dict:
+    """Write ``result["model"]`` as a weights-only checkpoint at ``path`` and a JSON beside it.
+
+    ``result`` is what :func:`~snn_helpers.recipes.run_recipe` returned (``model``, ``seed``,
+    ``settings``, ``accuracy``, ``test_images``, ``train_seconds``); ``recipe`` is the
+    recipe it ran (or its name); ``path`` the checkpoint to write; ``command`` the
+    command line that trained it; ``root`` the data folder for :func:`check_accuracy`.
+    The checkpoint holds only ``model`` (the state dict) and ``settings``; the JSON
+    (same name, ``.json``) records the settings, seed, test accuracy, the accuracy of
+    :func:`check_accuracy`, the command and the checkpoint's sha256. Returns the JSON's content.
+    It trains nothing but reads the MNIST test set, so the example is not run by the doctests:
+
+    >>> from snn_helpers.recipes import run_recipe
+    >>> result = run_recipe("improved", train_limit=256, test_limit=256, epochs=1)  # doctest: +SKIP
+    >>> export_model(result, "improved", "m.pt", "python -m snn_helpers train ...")["check"]  # doctest: +SKIP
+    {'test_images': 1000, 'generator_seed': 0, 'accuracy': ...}
+    """
+    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    path = Path(path)
+    model = result["model"].cpu()
+    settings = result["settings"]
+    save_checkpoint(path, {"model": model.state_dict(), "settings": settings})
+    info = {
+        "file": path.name,
+        "sha256": sha256_of(path),
+        "recipe": asdict(recipe),
+        "seed": result["seed"],
+        "settings": settings,
+        "test_accuracy": result["accuracy"],
+        "test_images": result["test_images"],
+        "check": {"test_images": CHECK_IMAGES, "generator_seed": CHECK_SEED,
+                  "accuracy": check_accuracy(model, recipe.num_steps, root)},
+        "train_seconds": round(result["train_seconds"], 1),
+        "command": command,
+        "compiled_kernels": result["engine"] == "the compiled kernels",
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+    write_json(path.with_suffix(".json"), info)
+    return info

@@ -1,0 +1,173 @@
+"""Layers that point one way: no module of snn_helpers imports one from a higher layer.
+
+The table below is the package's layer order, lowest first. A module may import
+modules of its own layer or of lower ones, and the imports inside a layer must not
+form a cycle. Every module must be placed: a new module fails
+:func:`test_every_module_has_a_layer` until it is added to :data:`LAYERS`.
+Modules of the table that do not exist (yet) are skipped.
+"""
+import ast
+import fnmatch
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = "snn_helpers"
+ROOT = Path(__file__).resolve().parents[1] / PACKAGE
+
+LAYERS = [
+    ["_checks", "atomic", "runtime", "paths", "surrogates"],
+    ["kernels", "data", "checkpoint"],
+    ["backend", "encoding", "neurons"],
+    ["model", "plots"],
+    ["training", "compare", "timesteps", "nir_graph"],
+    ["shipped", "recipes", "handoff", "widgets", "exercises", "exercises.*"],
+    ["runner", "student", "site", "cli", "__main__", "__init__"],  # __init__: the package's names, loaded lazily
+]
+
+
+def module_files(root=ROOT) -> dict[str, Path]:
+    """Every module of the package by dotted name relative to it: ``cli``, ``exercises`` (its
+    ``__init__``), ``exercises.encoding``, ``__init__`` (the package's own)."""
+    modules = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        if parts[-1] == "__init__" and len(parts) > 1:
+            parts = parts[:-1]
+        modules[".".join(parts)] = path
+    return modules
+
+
+def layer_of(module: str) -> int | None:
+    """The row of :data:`LAYERS` that places ``module``, or ``None``."""
+    for row, names in enumerate(LAYERS):
+        if any(fnmatch.fnmatchcase(module, name) for name in names):
+            return row
+    return None
+
+
+def _package_of(module: str, modules) -> list[str]:
+    """The package a module's relative imports start from, as parts (``[]``: snn_helpers itself)."""
+    if module == "__init__":
+        return []
+    parts = module.split(".")
+    is_package = modules[module].name == "__init__.py"
+    return parts if is_package else parts[:-1]
+
+
+def _resolve(parts: list[str]) -> str:
+    """The module that ``snn_helpers.<parts>`` names (``__init__`` for the package itself)."""
+    return ".".join(parts) if parts else "__init__"
+
+
+def imports_of(module: str, source: str, modules) -> set[str]:
+    """The package's modules that ``source`` (the text of ``module``) imports, anywhere in it,
+    including inside functions: ``import snn_helpers.x``, ``from snn_helpers.x import y``,
+    ``from . import x``, ``from .x import y``, ``from ..x import y``."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == PACKAGE:
+                    found.add(_resolve(parts[1:]))
+            continue
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = _package_of(module, modules)
+            base = base[:len(base) - (node.level - 1)] if node.level > 1 else base
+        elif node.module and node.module.split(".")[0] == PACKAGE:
+            base = []
+        else:
+            continue
+        named = (node.module or "").split(".") if node.module else []
+        if not node.level:
+            named = named[1:]
+        target = base + named
+        submodules = {".".join(target + [alias.name]) for alias in node.names} & modules.keys()
+        if named or len(submodules) < len(node.names):  # ``from . import kernels`` imports only the submodule
+            found.add(_resolve(target))
+        found |= submodules
+    found.discard(module)
+    return {name for name in found if name in modules}
+
+
+def import_graph(root=ROOT) -> dict[str, set[str]]:
+    """Each module of the package and the package's modules it imports."""
+    modules = module_files(root)
+    return {name: imports_of(name, path.read_text(), modules) for name, path in modules.items()}
+
+
+def violations(graph: dict[str, set[str]]) -> list[str]:
+    """Every import of a module from a higher layer, and every cycle of imports, in words."""
+    found = []
+    for module, targets in sorted(graph.items()):
+        for target in sorted(targets):
+            placed = layer_of(module) is not None and layer_of(target) is not None  # else the test above fails
+            if placed and layer_of(target) > layer_of(module):
+                found.append(f"{module} (layer {layer_of(module)}) imports {target} (layer {layer_of(target)})")
+    state = {}
+
+    def visit(module, path):
+        state[module] = "open"
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == "open":
+                found.append("import cycle: " + " -> ".join(path[path.index(target):] + [target]))
+            elif target not in state:
+                visit(target, path + [target])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    return found
+
+
+def test_every_module_has_a_layer():
+    unplaced = sorted(name for name in module_files() if layer_of(name) is None)
+    assert not unplaced, f"modules missing from LAYERS in tests/test_layers.py: {unplaced}; place each in a layer"
+
+
+def test_no_module_imports_a_higher_layer_or_a_cycle():
+    assert not violations(import_graph()), "\n".join(violations(import_graph()))
+
+
+def test_the_graph_sees_every_form_of_import(tmp_path):
+    """An upward import in any of the forms the package uses is found (so the test above can fail)."""
+    package = tmp_path / PACKAGE
+    (package / "exercises").mkdir(parents=True)
+    for name in ("__init__", "runtime", "training", "kernels", "encoding", "neurons", "model"):
+        (package / f"{name}.py").write_text("")
+    (package / "exercises" / "__init__.py").write_text("")
+    (package / "runtime.py").write_text("from .training import fit\n")
+    (package / "kernels.py").write_text("def f():\n    from . import model\n")
+    (package / "encoding.py").write_text("import snn_helpers.training\n")
+    (package / "neurons.py").write_text("from snn_helpers.model import SNN\n")
+    (package / "exercises" / "nir.py").write_text("from ..encoding import x\nfrom . import y\n")
+    (package / "model.py").write_text("from snn_helpers import fit\n")
+    graph = import_graph(package)
+    assert graph["exercises.nir"] == {"encoding", "exercises"}
+    found = violations(graph)
+    assert "runtime (layer 0) imports training (layer 4)" in found
+    assert "kernels (layer 1) imports model (layer 3)" in found
+    assert "encoding (layer 2) imports training (layer 4)" in found
+    assert "neurons (layer 2) imports model (layer 3)" in found
+    assert "model (layer 3) imports __init__ (layer 6)" in found
+    (package / "training.py").write_text("from .compare import x\n")
+    (package / "compare.py").write_text("from .training import y\n")
+    assert any(line.startswith("import cycle: compare -> training -> compare") for line in violations(
+        import_graph(package)))
+
+
+@pytest.mark.parametrize("module", ["neurons", "encoding"])
+def test_low_layers_load_without_the_training_loop(module):
+    """Importing a low module runs none of training, checkpoint or the progress bar (``tqdm.auto``),
+    also through the package's ``__init__``. (``torch`` itself imports plain ``tqdm``.)"""
+    unwanted = ("tqdm.auto", f"{PACKAGE}.training", f"{PACKAGE}.checkpoint")
+    code = f"import sys, {PACKAGE}.{module}; print(sorted(m for m in sys.modules if m in {unwanted!r}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=ROOT.parent).stdout
+    assert out.strip() == "[]", f"importing {PACKAGE}.{module} loaded {out.strip()}"
