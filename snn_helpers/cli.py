@@ -17,6 +17,7 @@ from .nir_graph import NIRGraphError
 from .recipes import RECIPES, get_recipe, run_recipe
 from .runtime import get_device
 from .shipped import export_model
+from .surrogates import REGISTRY
 
 
 def _checked(check, kind, name, *bounds, **options):
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train the SNN on MNIST and print test accuracy and wall time")
     train.add_argument("--root", default=None, help="data folder (default: $SNN_DATA_DIR or data/)")
     train.add_argument("--recipe", choices=sorted(RECIPES), default="seed",
-                       help="named settings (default: seed); the four options below override it")
+                       help="named settings (default: seed); the options below override it")
     train.add_argument("--epochs", type=_positive_int("--epochs", 0), default=None, help="default: the recipe's (5)")
     train.add_argument("--num-steps", type=_positive_int("--num-steps"), default=None,
                        help="default: the recipe's (10)")
@@ -58,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="default: the recipe's (128)")
     train.add_argument("--lr", type=_positive_float("--lr"), default=None,
                        help="peak learning rate (default: the recipe's)")
+    train.add_argument("--surrogate", choices=sorted(REGISTRY), default=None,
+                       help="the spike's surrogate derivative (default: the recipe's)")
     train.add_argument("--seed", type=_positive_int("--seed", 0, 2**32 - 1), default=42)
     train.add_argument("--seeds", type=_positive_int("--seeds"), default=1,
                        help="train N times, seeds SEED, SEED+1, ...; print each accuracy and the mean")
@@ -122,10 +125,13 @@ def cmd_train(args) -> int:
                  "lr": args.lr}
     recipe = dataclasses.replace(get_recipe(args.recipe),
                                  **{key: value for key, value in overrides.items() if value is not None})
-    recipe = dataclasses.replace(recipe, model={**recipe.model, "precision": args.precision,
+    surrogate = {} if args.surrogate is None else {"surrogate": args.surrogate}
+    recipe = dataclasses.replace(recipe, model={**recipe.model, **surrogate, "precision": args.precision,
                                                 "backend": args.backend})
     print(f"recipe {recipe.name}: {recipe.summary}; {recipe.epochs} epochs, {recipe.num_steps} steps, "
           f"batch {recipe.batch_size}, lr {recipe.lr:g} ({recipe.schedule})")
+    if surrogate:
+        print(f"surrogate: {args.surrogate} (overrides the recipe's {get_recipe(args.recipe).model['surrogate']})")
     where = f"{device} with {engine(device, args.backend)}"
     checkpoint = args.checkpoint if args.checkpoint is not None else args.resume
     accuracies, start = [], time.perf_counter()

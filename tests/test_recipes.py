@@ -129,6 +129,19 @@ def test_train_command_step_loop_never_uses_the_fused_path(monkeypatch, capsys):
     assert "seed 42: test accuracy (10-step evaluation, 64 images)" in capsys.readouterr().out
 
 
+def test_train_command_surrogate_overrides_the_recipes(monkeypatch, capsys):
+    built = []
+    real_init = SNN.__init__
+
+    def record(self, *args, **kwargs):
+        built.append(kwargs.get("surrogate"))
+        real_init(self, *args, **kwargs)
+    monkeypatch.setattr(SNN, "__init__", record)
+    assert main(["train", "--surrogate", "arctan", "--epochs", "0", "--train-limit", "64", "--test-limit", "64",
+                 "--no-progress"]) == 0
+    assert built == ["arctan"] and "surrogate: arctan (overrides the recipe's sigmoid)" in capsys.readouterr().out
+
+
 def test_train_command_refuses_export_with_several_seeds(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--seeds", "2", "--export", "x.pt"])
