@@ -268,6 +268,29 @@ def conclusion_markdown(results: dict, noise_points: float, noise_source: str, *
     The SNN "can win" on time steps only when ``enough``, the fewest steps within one
     point of its ``num_steps`` accuracy, is at most half of ``num_steps``; otherwise
     needing ``enough`` steps counts as a loss.
+
+    Raises ``ValueError`` when a key is missing, ``noise_points < 0``, ``noise_source``
+    is empty or ``num_steps`` is not in ``[1, len(accuracy_by_steps)]``.
+
+    >>> results = {  # made-up numbers, not a measurement
+    ...     "ann_accuracy": 0.97, "snn_accuracy": 0.972, "ann_train_seconds": 10.0, "snn_train_seconds": 40.0,
+    ...     "ann_test_seconds": 0.5, "snn_test_seconds": 2.0, "test_images": 10_000, "ann_macs": 500_000,
+    ...     "ann_sparse_macs": 100_000, "snn_acs": 600_000, "snn_macs": 8_000, "input_spikes": 900.0,
+    ...     "energy": {"ANN": energy_pj(macs=500_000), "ANN, zeros skipped": energy_pj(macs=100_000),
+    ...                "SNN": energy_pj(macs=8_000, acs=600_000)},
+    ...     "snn_hidden_rates": [0.1, 0.2], "ann_hidden_active": [0.3, 0.5], "num_steps": 4,
+    ...     "accuracy_by_steps": [0.2, 0.965, 0.97, 0.972]}
+    >>> text = conclusion_markdown(results, noise_points=0.5, noise_source="a made-up figure")
+    >>> for line in text.splitlines()[:6]:  # the headline of each point
+    ...     print(line.split(".**")[0] + ".**")
+    * **Accuracy: a draw.**
+    * **Speed on this computer (indicative): the ANN wins.**
+    * **Operations: the SNN does more.**
+    * **Energy (arithmetic only): lower for the SNN, with conditions.**
+    * **Sparsity.**
+    * **Time steps.**
+    >>> print(text.splitlines()[-1][:62], "...")  # the verdict, after a blank line
+    **Where the SNN loses here:** wall time for training and infer ...
     """
     missing = [key for key in CONCLUSION_KEYS if key not in results]
     if missing:

@@ -27,6 +27,19 @@ def encode(images: torch.Tensor, num_steps: int, code: str = "rate",
     ``rate``: :func:`poisson_encode` (the only random one, drawing from
     ``generator``); ``latency``: :func:`latency_encode`; ``delta``:
     :func:`delta_encode` with its default threshold.
+
+    images: any shape (at least ``[H, W]`` for ``delta``), values in [0, 1];
+    num_steps: ``T >= 1``; generator: a CPU ``torch.Generator`` or None (the global one).
+    Returns float spikes of shape ``[num_steps, *images.shape]``: 0.0/1.0, and
+    also -1.0 (OFF spikes) for ``delta``.
+
+    >>> images = torch.tensor([[0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+    >>> for code in CODE_NAMES:
+    ...     spikes = encode(images, 4, code, torch.Generator().manual_seed(0))
+    ...     print(code, tuple(spikes.shape), spikes.abs().sum().item())
+    rate (4, 2, 3) 11.0
+    latency (4, 2, 3) 3.0
+    delta (4, 2, 3) 13.0
     """
     check_choice("code", code, CODE_NAMES)
     if code == "rate":
@@ -148,6 +161,14 @@ def encode_lit(images: torch.Tensor, num_steps: int,
     on MNIST that is about a third of the input. It draws the same random numbers
     as :func:`poisson_encode`, so ``spikes`` equals ``poisson_encode(images, T,
     generator).flatten(2)[..., pixels]`` for the same generator state.
+    num_steps: ``T >= 1``; generator: a CPU ``torch.Generator`` or None (the global one).
+
+    >>> images = torch.tensor([[0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])  # pixel 0 is black in both
+    >>> spikes, pixels = encode_lit(images, 4, torch.Generator().manual_seed(0))
+    >>> spikes.shape, pixels.tolist()
+    (torch.Size([4, 2, 2]), [1, 2])
+    >>> torch.equal(spikes, poisson_encode(images, 4, torch.Generator().manual_seed(0))[..., pixels])
+    True
     """
     num_steps = _check(images, num_steps, generator)
     flat = images.reshape(len(images), -1)

@@ -41,7 +41,18 @@ class SurrogateSpike(torch.autograd.Function):
 
     ``SurrogateSpike.apply(mem, threshold, slope, surrogate)`` returns 1.0
     where ``mem >= threshold`` and 0.0 elsewhere; the gradient with respect to
-    ``mem`` is ``SURROGATES[surrogate](mem - threshold, slope)``.
+    ``mem`` is ``SURROGATES[surrogate](mem - threshold, slope)`` times the
+    incoming gradient (none reaches the other arguments). mem: float tensor, any
+    shape; threshold, slope: floats > 0; surrogate: a name of ``SURROGATES``.
+    :func:`spike` checks these arguments and calls it; this class does not check.
+
+    >>> mem = torch.tensor([0.5, 1.0, 1.5], requires_grad=True)
+    >>> spikes = SurrogateSpike.apply(mem, 1.0, 10.0, "sigmoid")
+    >>> spikes.detach()
+    tensor([0., 1., 1.])
+    >>> spikes.sum().backward()
+    >>> mem.grad  # s * (1 - s) with s = sigmoid(10 * (mem - 1)): 1/4 at the threshold
+    tensor([0.0066, 0.2500, 0.0066])
     """
 
     @staticmethod

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._checks import check_float, check_module, check_path, check_tensor
+from ._checks import check_float, check_int, check_module, check_path, check_tensor
 from .atomic import atomic_path
 from .checkpoint import check_checkpoint_path
 from .encoding import poisson_encode
@@ -65,7 +65,7 @@ def lif_parameters(beta: float, threshold: float, size: int, dt: float = DT) -> 
     ``r = tau / dt``, ``v_leak = 0``, ``v_threshold = threshold``, ``v_reset = 0``.
 
     beta: leak per step in [0, 1) (1 would mean ``tau`` infinite). threshold: ``> 0``.
-    size: neurons in the layer. dt: seconds per step, ``> 0`` (default :data:`DT`).
+    size: neurons in the layer, an integer ``>= 1``. dt: seconds per step, ``> 0`` (default :data:`DT`).
 
     >>> {key: value.round(6).tolist() for key, value in lif_parameters(0.9, 1.0, size=2).items()}
     {'tau': [0.001, 0.001], 'r': [10.0, 10.0], 'v_leak': [0.0, 0.0], 'v_threshold': [1.0, 1.0], 'v_reset': [0.0, 0.0]}
@@ -74,6 +74,7 @@ def lif_parameters(beta: float, threshold: float, size: int, dt: float = DT) -> 
     if beta == 1.0:
         raise ValueError("beta must be below 1 to be written as NIR: beta = 1 means tau = infinity (no leak)")
     threshold = check_float("threshold", threshold, 0.0, low_open=True)
+    size = check_int("size", size, 1)
     dt = check_float("dt", dt, 0.0, low_open=True)
     tau = np.full(size, dt / (1.0 - beta))
     return {"tau": tau, "r": tau / dt, "v_leak": np.zeros(size), "v_threshold": np.full(size, threshold),
@@ -371,6 +372,8 @@ def describe(graph) -> list[str]:
     """One line per node of a chain-shaped NIR graph, in edge order: its name, type and parameters.
 
     graph: a ``nir.NIRGraph`` whose edges form one chain from its ``Input`` node.
+    Raises :class:`NIRGraphError` (a ``ValueError``) when the edges lead back to
+    a node already listed: a loop has no end to describe.
 
     >>> for line in describe(to_nir(SNN([4, 3, 2], beta=0.9))):
     ...     print(line)
@@ -384,8 +387,9 @@ def describe(graph) -> list[str]:
     nir = _nir()
     following = dict(graph.edges)
     name = next(name for name, node in graph.nodes.items() if isinstance(node, nir.Input))
-    lines = []
+    lines, seen = [], set()
     while name is not None:
+        seen.add(name)
         node = graph.nodes[name]
         if isinstance(node, (nir.Input, nir.Output)):
             shape = next(iter((node.input_type if isinstance(node, nir.Input) else node.output_type).values()))
@@ -400,7 +404,10 @@ def describe(graph) -> list[str]:
         else:
             text = ""
         lines.append(f"{name:<7} {type(node).__name__:<7} {text}".rstrip())
-        name = following.get(name)
+        previous, name = name, following.get(name)
+        if name in seen:
+            raise NIRGraphError(f"node {previous!r} feeds back into {name!r}; describe lists chain-shaped "
+                                "graphs only")
     return lines
 
 

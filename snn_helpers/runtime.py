@@ -7,7 +7,15 @@ import torch
 
 
 def get_device() -> torch.device:
-    """The GPU when one is available, otherwise the CPU. The one place this is chosen."""
+    """The GPU when one is available, otherwise the CPU. The one place this is chosen.
+
+    Returns ``torch.device("cuda")`` when :func:`torch.cuda.is_available`, else
+    ``torch.device("cpu")``; put a model and its inputs there with ``.to(device)``.
+
+    >>> device = get_device()
+    >>> device.type in ("cuda", "cpu"), torch.zeros(2).to(device).device.type == device.type
+    (True, True)
+    """
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 

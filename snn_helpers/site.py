@@ -58,7 +58,13 @@ def vendor_dir() -> Path:
 
 
 def mathjax_static_dir() -> Path:
-    """The folder whose ``mathjax/`` subfolder Sphinx copies into the site's ``_static/``."""
+    """The folder whose ``mathjax/`` subfolder Sphinx copies into the site's ``_static/``.
+
+    It is ``mathjax-<MATHJAX_VERSION>`` in :func:`vendor_dir`; :func:`ensure_mathjax` fills it.
+
+    >>> mathjax_static_dir() == vendor_dir() / f"mathjax-{MATHJAX_VERSION}"
+    True
+    """
     return vendor_dir() / f"mathjax-{MATHJAX_VERSION}"
 
 
@@ -122,6 +128,21 @@ def slider_html(payload: dict, images: Path, prefix: str) -> str:
     the slider's value in the notebook is shown first, and
     ``docs/site/static/snn-slider.js`` shows the others as the slider moves.
     ``prefix`` is the images' folder as the page refers to it.
+
+    payload: the ``SLIDER_MIME`` data of :func:`snn_helpers.widgets.prerender`,
+    ``{"name", "value", "frames": [{"value", "image" (base64 PNG), "text"}, ...]}``
+    with at least one frame; images: a folder, created if missing (frame ``i``
+    is written to ``<name>-<i>.png``). Returns one ``<div>`` of HTML.
+
+    >>> import tempfile
+    >>> frames = [{"value": v, "image": base64.b64encode(b"png").decode(), "text": f"spikes: {v}"}
+    ...           for v in (1, 2)]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     page = slider_html({"name": "beta", "value": 2, "frames": frames}, Path(folder), "_sliders")
+    ...     sorted(path.name for path in Path(folder).iterdir())
+    ['beta-0.png', 'beta-1.png']
+    >>> page.count("<figure"), 'value="1"' in page  # two frames; the slider starts on the second
+    (2, True)
     """
     name, frames = payload["name"], payload["frames"]
     values = [frame["value"] for frame in frames]
@@ -148,7 +169,15 @@ def slider_html(payload: dict, images: Path, prefix: str) -> str:
 
 
 def notebook_title(notebook) -> str:
-    """The first heading of the notebook's first cell, without its number: ``Spike encoding: ...``."""
+    """The first heading of the notebook's first cell, without its number: ``Spike encoding: ...``.
+
+    notebook: an ``nbformat`` notebook whose first cell holds a ``# `` line.
+    Raises :class:`SiteError` when it does not.
+
+    >>> notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 01 · Spike encoding")])
+    >>> notebook_title(notebook)
+    'Spike encoding'
+    """
     for line in notebook.cells[0].source.splitlines():
         if line.startswith("# "):
             return re.sub(r"^[0-9A-Z]{1,2}\d*\s*·\s*", "", line[2:].strip())
@@ -156,7 +185,18 @@ def notebook_title(notebook) -> str:
 
 
 def estimated_time(notebook) -> str | None:
-    """The text after ``**Estimated time.**`` in the markdown cells before the first code cell."""
+    """The text after ``**Estimated time.**`` in the markdown cells before the first code cell.
+
+    notebook: an ``nbformat`` notebook. Returns None when no cell before the
+    first code cell gives a time.
+
+    >>> cells = [nbformat.v4.new_markdown_cell("# 01 · Spikes\\n\\n**Estimated time.** 45 minutes."),
+    ...          nbformat.v4.new_code_cell("x = 1")]
+    >>> estimated_time(nbformat.v4.new_notebook(cells=cells))
+    '45 minutes.'
+    >>> estimated_time(nbformat.v4.new_notebook(cells=cells[::-1])) is None  # after the code: not read
+    True
+    """
     for cell in notebook.cells:
         if cell.cell_type == "code":
             break
@@ -167,7 +207,15 @@ def estimated_time(notebook) -> str | None:
 
 
 def page_notice(name: str, sliders: int) -> nbformat.NotebookNode:
-    """The markdown cell under each notebook's title: where the live notebook is, and a download."""
+    """The markdown cell under each notebook's title: where the live notebook is, and a download.
+
+    name: the notebook's file name (``01_spike_encoding.ipynb``); sliders: how many
+    pre-rendered sliders its page shows (>= 0), which changes the wording.
+
+    >>> cell = page_notice("01_spike_encoding.ipynb", sliders=2)
+    >>> cell.cell_type, "sliders are live" in cell.source
+    ('markdown', True)
+    """
     live = ("there its sliders are live. On this page each slider switches between figures drawn in "
             "advance for a few values." if sliders else "there you can change it and run it again.")
     return nbformat.v4.new_markdown_cell(
@@ -182,6 +230,19 @@ def stage_notebook(executed: Path, committed: Path, stage: Path) -> dict:
     Live widgets are dropped (no kernel on a website), each pre-rendered slider
     becomes HTML, and a notice with the download link opens the page. The
     committed notebook (no outputs) is copied to ``_notebooks/`` for download.
+
+    executed, committed: ``.ipynb`` files; stage: an existing folder. Returns
+    ``{"doc", "title", "time", "sliders", "number"}`` for :func:`home_page`.
+
+    >>> import tempfile
+    >>> cells = [nbformat.v4.new_markdown_cell("# 01 · Spikes\\n\\n**Estimated time.** 45 minutes."),
+    ...          nbformat.v4.new_code_cell("x = 1")]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     notebook = Path(folder) / "01_spikes.ipynb"
+    ...     nbformat.write(nbformat.v4.new_notebook(cells=cells), notebook)
+    ...     (Path(folder) / "stage").mkdir()
+    ...     stage_notebook(notebook, notebook, Path(folder) / "stage")
+    {'doc': '01_spikes', 'title': 'Spikes', 'time': '45 minutes.', 'sliders': 0, 'number': '01'}
     """
     notebook = nbformat.read(executed, as_version=4)
     notebook.metadata.pop("widgets", None)
@@ -215,7 +276,14 @@ def stage_notebook(executed: Path, committed: Path, stage: Path) -> dict:
 
 
 def readme_section(text: str, heading: str) -> str:
-    """The body of the README section ``## heading`` (up to the next ``## ``)."""
+    """The body of the README section ``## heading`` (up to the next ``## ``), stripped; ``""`` if absent.
+
+    >>> readme = "# Course\\n\\n## Figures\\n\\n![raster](img/raster.png)\\n\\n## Licence\\n\\nMIT\\n"
+    >>> readme_section(readme, "Figures")
+    '![raster](img/raster.png)'
+    >>> readme_section(readme, "Install")
+    ''
+    """
     match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, flags=re.S | re.M)
     return match.group(1).strip() if match else ""
 
@@ -226,6 +294,12 @@ def local_links(markdown: str) -> str:
     Notebooks become their pages, the README the home page, ``img/`` figures
     are copied beside the page; a link to any other file of the repository
     becomes its text followed by the file's path, since the site does not hold it.
+    Web addresses and ``#anchors`` are left alone.
+
+    >>> local_links("[01](notebooks/01_x.ipynb), [home](README.md), [code](snn_helpers/site.py)")
+    '[01](01_x.ipynb), [home](index.md), code (`snn_helpers/site.py` in the repository)'
+    >>> local_links("![raster](./img/raster.png) and [web](https://example.org)")
+    '![raster](img/raster.png) and [web](https://example.org)'
     """
     def fix(match):
         bang, text, target = match.groups()
@@ -244,14 +318,33 @@ def local_links(markdown: str) -> str:
 
 
 def total_minutes(pages: list[dict]) -> int | None:
-    """The sum of the leading minutes of every estimated time, or None when one is missing or unreadable."""
+    """The sum of the leading minutes of every estimated time, or None when one is missing or unreadable.
+
+    pages: summaries from :func:`stage_notebook`; each ``"time"`` is a string that
+    starts ``<n> min`` (``"45 minutes (...)"``) or None.
+
+    >>> total_minutes([{"time": "45 minutes (15 reading)"}, {"time": "30 min"}])
+    75
+    >>> total_minutes([{"time": "45 minutes"}, {"time": None}]) is None
+    True
+    """
     minutes = [re.match(r"(\d+)\s*min", page["time"] or "") for page in pages]
     return sum(int(m.group(1)) for m in minutes) if all(minutes) else None
 
 
 def home_page(pages: list[dict], readme: str, has_guide: bool) -> str:
     """The site's ``index.md``: what the course teaches, the notebooks in order with their times,
-    the teacher's guide, and the README's figures."""
+    the teacher's guide, and the README's figures.
+
+    pages: summaries from :func:`stage_notebook`, in order; readme: the README's
+    text (a ``# `` title, an introduction, optionally ``## Figures``); has_guide:
+    whether ``teaching.md`` is on the site. Returns MyST Markdown.
+
+    >>> pages = [{"number": "01", "doc": "01_x", "title": "Spikes", "time": "45 minutes"}]
+    >>> page = home_page(pages, "# SNN course\\n\\nLearn spikes.\\n", has_guide=False)
+    >>> page.splitlines()[0], "| 01 | {doc}`Spikes <01_x>` | 45 minutes |" in page, "about 45 minutes" in page
+    ('# SNN course', True, True)
+    """
     title = re.search(r"^# (.+)$", readme, flags=re.M).group(1)
     intro = readme.split("\n## ", 1)[0].split("\n", 1)[1].strip()
     rows = "\n".join(f"| {page['number']} | {{doc}}`{page['title']} <{page['doc']}>` | "
@@ -276,7 +369,11 @@ def home_page(pages: list[dict], readme: str, has_guide: bool) -> str:
 
 
 def figure_paths(markdown: str) -> list[str]:
-    """The local image paths ``![...](img/...)`` in ``markdown``."""
+    """The local image paths ``![...](img/...)`` in ``markdown``, in order (web images are left out).
+
+    >>> figure_paths("![a](img/a.png), ![b](https://example.org/b.png), ![c](img/c.svg)")
+    ['img/a.png', 'img/c.svg']
+    """
     return re.findall(r"!\[[^\]]*\]\((img/[^)\s]+)\)", markdown)
 
 
@@ -295,7 +392,24 @@ def site_dir(quick: bool = False) -> Path:
 
 
 def ordered_notebooks(executed: Path) -> list[tuple[Path, Path]]:
-    """``(executed copy, committed notebook)`` for every notebook the runner runs, in its order."""
+    """``(executed copy, committed notebook)`` for every notebook the runner runs, in its order.
+
+    executed: the folder of executed copies. Raises :class:`SiteError`, naming
+    them, when some copy is missing.
+
+    >>> import tempfile
+    >>> names = [path.name for path in notebook_paths()]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for name in names:
+    ...         (Path(folder) / name).touch()
+    ...     [copy.name for copy, committed in ordered_notebooks(folder)] == names
+    True
+    >>> with tempfile.TemporaryDirectory() as empty:
+    ...     ordered_notebooks(empty)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    snn_helpers.site.SiteError: no executed copy of 01_spike_encoding.ipynb, ... first
+    """
     pairs = [(Path(executed) / path.name, path) for path in notebook_paths()]
     missing = [copy.name for copy, _ in pairs if not copy.is_file()]
     if missing:

@@ -22,6 +22,7 @@ The examples use this module's names and ``nbformat``.
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import nbformat
@@ -123,8 +124,9 @@ def write_student_notebooks(paths, out_dir=None) -> list[Path]:
 
     Each file is written to a temporary name and renamed. Returns the written paths.
 
-    paths: str or paths of ``.ipynb`` files. out_dir: str or path of the folder
-    (created if needed); ``None`` means :func:`student_dir`.
+    paths: ``.ipynb`` files, each a str or path; a single str or path is one
+    notebook. out_dir: str or path of the folder (created if needed); ``None``
+    means :func:`student_dir`.
 
     >>> import tempfile
     >>> cell = nbformat.v4.new_code_cell("x = 1  # no exercise here")
@@ -134,6 +136,8 @@ def write_student_notebooks(paths, out_dir=None) -> list[Path]:
     ...     print([path.relative_to(folder).as_posix() for path in written])
     ['student/01.ipynb']
     """
+    if isinstance(paths, (str, os.PathLike)):  # one notebook, not the characters of its name
+        paths = [paths]
     out_dir = Path(student_dir() if out_dir is None else out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

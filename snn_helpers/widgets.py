@@ -67,6 +67,15 @@ def encoding_demo(num_steps: int, digit: int, images: torch.Tensor, labels: torc
     (0.0 if the image has no lit pixel). Only the rate code makes this error
     shrink as ``num_steps`` grows: a latency code fires once per lit pixel,
     whatever its intensity.
+
+    num_steps: ``T >= 1``; digit: in ``[0, 9]``, must occur in ``labels``; seed: in
+    ``[0, 2**32 - 1]``. Draws one figure (the raster) and prints one line.
+
+    >>> _ = torch.manual_seed(0)
+    >>> images, labels = torch.rand(3, 1, 28, 28), torch.tensor([3, 7, 3])
+    >>> result = encoding_demo(10, 7, images, labels)
+    spikes: 3482 | rate error: 0.104
+    >>> plt.close("all")
     """
     num_steps = check_int("num_steps", num_steps, 1)
     digit = check_int("digit", digit, 0, 9)
@@ -91,6 +100,14 @@ def lif_input(kind: str, num_steps: int, current: float, seed: int = 0) -> torch
 
     ``constant``: ``current`` at every step. ``poisson``: ``2 * current`` at
     steps where an input spike arrives (probability 1/2), else 0; the same mean.
+
+    kind: one of ``INPUT_KINDS``; num_steps: ``T >= 1``; current: ``>= 0``;
+    seed: in ``[0, 2**32 - 1]``, draws the arrivals (``poisson`` only).
+
+    >>> lif_input("constant", 4, 0.5)
+    tensor([0.5000, 0.5000, 0.5000, 0.5000])
+    >>> lif_input("poisson", 6, 0.5, seed=0)
+    tensor([1., 0., 1., 1., 1., 0.])
     """
     check_choice("kind", kind, INPUT_KINDS)
     num_steps = check_int("num_steps", num_steps, 1)
@@ -105,7 +122,16 @@ def lif_response(currents: torch.Tensor, beta: float, threshold: float,
                  reset: str = "zero") -> tuple[torch.Tensor, torch.Tensor]:
     """Run one ``snn_helpers.LIF`` neuron over ``currents [T]``; ``reset``: ``"zero"`` or ``"subtract"``.
 
+    currents: ``[T]`` float tensor; beta: leak in ``[0, 1]``; threshold: ``> 0``.
+    The update is the one of :mod:`~snn_helpers.neurons`:
+    ``U[t] = beta * M[t-1] + I[t]``, ``S[t] = H(U[t] - threshold)``, then the reset.
     Returns (spikes ``[T]``, membrane potential before reset ``[T]``).
+
+    >>> spikes, potentials = lif_response(torch.full((5,), 0.6), beta=0.5, threshold=1.0)
+    >>> spikes
+    tensor([0., 0., 1., 0., 0.])
+    >>> potentials  # 0.6, 0.5 * 0.6 + 0.6, 0.5 * 0.9 + 0.6 (fires, reset to 0), 0.6, ...
+    tensor([0.6000, 0.9000, 1.0500, 0.6000, 0.9000])
     """
     check_tensor("currents", currents, ndim=1)
     neuron = LIF(beta=beta, threshold=threshold, reset=reset)
@@ -117,7 +143,16 @@ def lif_demo(beta: float, threshold: float, input_kind: str = "constant", curren
              num_steps: int = 60, seed: int = 0, reset: str = "zero") -> dict:
     """Draw one LIF neuron's membrane trace and spikes for the given leak, threshold and reset.
 
+    beta: leak in ``[0, 1]``; threshold: ``> 0``; input_kind: one of ``INPUT_KINDS``
+    (see :func:`lif_input`, with ``current >= 0`` and ``seed``); num_steps: ``T >= 1``;
+    reset: one of ``RESETS``. Draws one figure and prints one line.
     Returns ``{"spikes": number of spikes, "first_spike": step of the first spike or None}``.
+
+    >>> result = lif_demo(beta=0.9, threshold=1.0)
+    spikes: 15 | first spike at step: 3
+    >>> result
+    {'spikes': 15, 'first_spike': 3}
+    >>> plt.close("all")
     """
     beta = check_float("beta", beta, 0.0, 1.0)
     threshold = check_float("threshold", threshold, 0.0, low_open=True)
@@ -144,6 +179,20 @@ def inference_demo(num_steps: int, model: torch.nn.Module, images: torch.Tensor,
     classes sharing its largest count when there is a tie, else ``[]``,
     "output_spikes": its total output spike count}``. The model is left as it
     was (device and train/eval mode).
+
+    num_steps: ``T >= 1``; model: a network mapping spikes ``[T, N, 1, 28, 28]`` to
+    output spikes ``[T, N, 10]`` (an :class:`~snn_helpers.model.SNN`); labels: ``[N]``;
+    index: in ``[0, N - 1]``; seed: in ``[0, 2**32 - 1]``, draws the Poisson spikes.
+    Draws one figure and prints one line.
+
+    >>> from snn_helpers import SNN
+    >>> _ = torch.manual_seed(0)
+    >>> images, labels = torch.rand(3, 1, 28, 28), torch.tensor([3, 7, 3])
+    >>> result = inference_demo(5, SNN((784, 16, 10)), images, labels)  # doctest: +ELLIPSIS
+    accuracy: ...% | predicted: ... | output spikes: ...
+    >>> sorted(result)
+    ['accuracy', 'output_spikes', 'predicted', 'tied']
+    >>> plt.close("all")
     """
     num_steps = check_int("num_steps", num_steps, 1)
     check_module("model", model)
@@ -227,6 +276,19 @@ def slider_panel(demo, controls: dict, **fixed) -> ipywidgets.VBox:
     before each redraw, so a new figure replaces the old one. When
     ``SNN_PRERENDER=1`` (``make run`` sets it), the cell also displays
     :func:`prerender`'s bundle, which the website shows as a kernel-free slider.
+
+    demo: one of this module's demos (or any function that draws one figure);
+    controls: ``{argument name: ipywidgets control}``; fixed: the other arguments.
+    Returns the panel: a row of the controls above the output area.
+
+    >>> from unittest import mock
+    >>> controls = {"beta": ipywidgets.FloatSlider(value=0.9, min=0.0, max=1.0)}
+    >>> with mock.patch.dict(os.environ, {PRERENDER_ENV: "0"}), \\
+    ...         contextlib.redirect_stdout(io.StringIO()) as printed:  # outside Jupyter, the output area prints here
+    ...     panel = slider_panel(lif_demo, controls, threshold=1.0)
+    >>> [type(child).__name__ for child in panel.children], printed.getvalue().endswith("first spike at step: 3\\n")
+    (['HBox', 'Output'], True)
+    >>> plt.close("all")
     """
     def draw(**values):
         demo(**fixed, **values)
@@ -248,7 +310,16 @@ SLIDER_MIME = "application/vnd.snn-slider+json"
 
 
 def prerender_requested() -> bool:
-    """True when the environment variable ``SNN_PRERENDER`` is ``1``."""
+    """True when the environment variable ``SNN_PRERENDER`` is ``1``.
+
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {PRERENDER_ENV: "1"}):
+    ...     prerender_requested()
+    True
+    >>> with mock.patch.dict(os.environ, {PRERENDER_ENV: "0"}):
+    ...     prerender_requested()
+    False
+    """
     return os.environ.get(PRERENDER_ENV, "0") == "1"
 
 
@@ -258,6 +329,12 @@ def prerender_values(slider) -> list:
     Integers: 1, 2, 5, 10, 20, 50, ... within the slider's range, its ends and
     its current value. Floats: its range in ten equal parts, each rounded to
     the slider's step, and its current value. Sorted, without repeats.
+    Raises ``TypeError`` for any other widget.
+
+    >>> prerender_values(ipywidgets.IntSlider(value=10, min=1, max=100))
+    [1, 2, 5, 10, 20, 50, 100]
+    >>> prerender_values(ipywidgets.FloatSlider(value=0.95, min=0.0, max=1.0, step=0.05))
+    [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0]
     """
     if not isinstance(slider, (ipywidgets.IntSlider, ipywidgets.FloatSlider)):
         raise TypeError(f"slider must be an IntSlider or FloatSlider, got {type(slider).__name__}")
@@ -279,7 +356,13 @@ def draw_frame(demo, **arguments) -> dict:
     """Call ``demo(**arguments)``; return its figure as base64 PNG and its printed line.
 
     The figure is rendered as the inline backend renders it and then closed,
-    so nothing else appears in the notebook.
+    so nothing else appears in the notebook. Returns ``{"image": base64 PNG,
+    "text": the printed line}``; raises ``RuntimeError`` when ``demo`` draws
+    no figure or more than one.
+
+    >>> frame = draw_frame(lif_demo, beta=0.9, threshold=1.0)
+    >>> frame["text"], base64.b64decode(frame["image"])[1:4], plt.get_fignums()
+    ('spikes: 15 | first spike at step: 3', b'PNG', [])
     """
     before = set(plt.get_fignums())
     printed = io.StringIO()
@@ -303,6 +386,14 @@ def prerender(demo, controls: dict, **fixed) -> dict:
     the other controls keep their current values. Returns a display bundle
     ``{SLIDER_MIME: {"name", "value", "arguments", "frames": [{"value", "image",
     "text"}, ...]}, "text/plain": ...}`` for ``display(..., raw=True)``.
+    Its values are :func:`prerender_values` of that slider.
+
+    >>> controls = {"num_steps": ipywidgets.IntSlider(value=10, min=5, max=10)}
+    >>> bundle = prerender(lif_demo, controls, beta=0.9, threshold=1.0)
+    >>> bundle["text/plain"]
+    'pre-rendered num_steps slider (2 values, website only)'
+    >>> [frame["text"] for frame in bundle[SLIDER_MIME]["frames"]]
+    ['spikes: 1 | first spike at step: 3', 'spikes: 2 | first spike at step: 3']
     """
     numeric = [name for name, widget in controls.items()
                if isinstance(widget, (ipywidgets.IntSlider, ipywidgets.FloatSlider))]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 from contextlib import redirect_stdout
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -139,6 +140,14 @@ def test_student_command_writes_every_notebook(tmp_path, capsys):
     assert "student notebooks in" in capsys.readouterr().out
     for path in tmp_path.glob("*.ipynb"):
         nbformat.validate(nbformat.read(path, as_version=4))
+
+
+@pytest.mark.parametrize("single", [str, Path])
+def test_write_student_notebooks_takes_one_path_as_one_notebook(tmp_path, single):
+    from snn_helpers.student import write_student_notebooks
+    source = tmp_path / "01.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), source)
+    assert write_student_notebooks(single(source), tmp_path / "student") == [tmp_path / "student" / "01.ipynb"]
 
 
 def test_the_teachers_guide_lists_every_exercise():

@@ -74,6 +74,19 @@ def test_describe_lists_the_nodes_in_chain_order():
     assert lines[2].startswith("lif1    LIF     3 neurons: tau 0.002 s, r 20, v_leak 0, v_threshold 1, v_reset 0")
 
 
+def test_describe_refuses_a_graph_whose_edges_loop_instead_of_running_forever():
+    graph = to_nir(small_model(0.95, 1.0, sizes=(4, 3, 2)))
+    graph.edges = [edge for edge in graph.edges if edge[0] != "lif1"] + [("lif1", "fc1")]
+    with pytest.raises(NIRGraphError, match=r"node 'lif1' feeds back into 'fc1'"):
+        describe(graph)
+
+
+@pytest.mark.parametrize("size, error", [(-1, ValueError), (2.5, TypeError), ("3", TypeError)])
+def test_lif_parameters_refuse_a_bad_size_naming_it(size, error):
+    with pytest.raises(error, match="size must be"):
+        lif_parameters(0.9, 1.0, size)
+
+
 def test_lif_parameters_give_back_beta_by_one_euler_step():
     p = lif_parameters(0.9, 1.0, 3, dt=1e-3)
     np.testing.assert_allclose(1 - 1e-3 / p["tau"], 0.9)  # the leak of one step
