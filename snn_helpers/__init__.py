@@ -2,18 +2,20 @@
 
 Modules, lowest layer first (a module imports only from its own layer or
 below; ``tests/test_layers.py`` checks it): ``runtime`` (device choice and
-timing), ``paths``; ``kernels`` (compiled CPU kernels of the fast path,
-built on first use), ``data`` (MNIST), ``checkpoint``; ``encoding`` (rate,
-latency and delta spikes), ``neurons`` (LIF and surrogate spike); ``model``
-(the SNN), ``plots``; ``training`` (fit/evaluate/seeding), ``compare`` (SNN
-against ANN: operations, energy, sparsity), ``timesteps`` (accuracy against
-the number of time steps), ``nir_graph`` (export to and import from NIR, the
+timing), ``paths`` (where data and outputs go), ``surrogates`` (the surrogate
+derivatives, each described once); ``kernels`` (compiled CPU kernels of the
+fast path, built on first use), ``data`` (MNIST), ``checkpoint``; ``backend``
+(which engine computes the LIF layers), ``encoding`` (rate, latency and delta
+spikes), ``neurons`` (LIF and surrogate spike); ``model`` (the SNN),
+``plots``; ``training`` (fit/evaluate/seeding), ``compare`` (SNN against
+ANN: operations, energy, sparsity), ``timesteps`` (accuracy against the
+number of time steps), ``nir_graph`` (export to and import from NIR, the
 Neuromorphic Intermediate Representation); ``recipes`` (named training
-settings), ``shipped`` (the model shipped in ``pretrained/``), ``handoff``
-(what notebook 03 hands to notebook 04), ``widgets`` (the slider demos),
-``exercises`` (the checks of the notebooks' exercises); ``student`` (the
-student notebooks, made with nbgrader), ``runner`` (executes the notebooks),
-``site`` (the course website) and ``cli``.
+settings), ``shipped`` (the model shipped in ``snn_helpers/pretrained/``),
+``handoff`` (what notebook 03 hands to notebook 04), ``widgets`` (the slider
+demos), ``exercises`` (the checks of the notebooks' exercises); ``student``
+(the student notebooks, made with nbgrader), ``runner`` (executes the
+notebooks), ``site`` (the course website) and ``cli``.
 
 The names below are imported from their modules on first use, so importing
 one module (say ``snn_helpers.neurons``) loads only what that module needs.
