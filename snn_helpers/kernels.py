@@ -224,10 +224,8 @@ def _address(name: str, tensor: torch.Tensor | None, dtype: torch.dtype, shape: 
         return None
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"{name} must be a tensor for the compiled kernels, got {type(tensor).__name__}")
-    shape = tuple(shape)
-    if (tensor.dtype != dtype or tensor.device.type != "cpu" or tuple(tensor.shape) != shape
-            or not tensor.is_contiguous()):
-        raise ValueError(f"{name} must be a {str(dtype).removeprefix('torch.')} CPU tensor of shape {shape}, "
+    if tensor.dtype != dtype or not tensor.is_cpu or tensor.shape != shape or not tensor.is_contiguous():
+        raise ValueError(f"{name} must be a {str(dtype).removeprefix('torch.')} CPU tensor of shape {tuple(shape)}, "
                          f"contiguous, for the compiled kernels; got {tensor.dtype} on {tensor.device}, shape "
                          f"{tuple(tensor.shape)}{'' if tensor.is_contiguous() else ', not contiguous'}")
     return tensor.data_ptr()
@@ -349,7 +347,8 @@ def _lif_shape(name: str, tensor: torch.Tensor) -> tuple[int, int]:
     """``(T, M)`` for a ``[T, ...]`` tensor: its steps and the neurons per step."""
     if tensor.dim() < 1:
         raise ValueError(f"{name} must be [T, ...] with a time axis first, got a 0-dimensional tensor")
-    return tensor.shape[0], math.prod(tensor.shape[1:])
+    steps = tensor.shape[0]
+    return steps, tensor.numel() // steps if steps else 0
 
 
 def lif_forward(currents: torch.Tensor, beta: float, threshold: float, reset: str):
@@ -375,8 +374,7 @@ def lif_forward(currents: torch.Tensor, beta: float, threshold: float, reset: st
     flag = _reset_flag(reset)
     steps, neurons = _lif_shape("currents", currents)
     currents = currents.contiguous()
-    potentials = torch.empty(currents.shape, dtype=torch.float32)
-    spikes = torch.empty(currents.shape, dtype=torch.float32)
+    potentials, spikes = torch.empty_like(currents), torch.empty_like(currents)  # contiguous, as currents is
     lib.snn_lif_fwd(_address("currents", currents, torch.float32, currents.shape),
                     _address("potentials", potentials, torch.float32, currents.shape),
                     _address("spikes", spikes, torch.float32, currents.shape),
@@ -407,7 +405,7 @@ def lif_backward(grad_spikes: torch.Tensor, potentials: torch.Tensor, spikes: to
     ...     assert grad[1].item() == 1.0  # g at U = threshold: the fast sigmoid's peak, 1
     ...     assert abs(grad[0].item() - 0.9 * (1 - 1 / 2.0 ** 2)) < 1e-6  # beta A[0] dL/dI[1], g[0] = 1/(1 + 2 * 0.5)^2
     """
-    lib = _require(grad_spikes=grad_spikes, potentials=potentials, spikes=spikes)
+    lib = _require(grad_spikes=grad_spikes)
     kind = SURROGATE_KINDS.get(surrogate)
     if kind is None:
         raise ValueError(f"surrogate must be one of {sorted(SURROGATE_KINDS)}, got {surrogate!r}")
@@ -415,7 +413,7 @@ def lif_backward(grad_spikes: torch.Tensor, potentials: torch.Tensor, spikes: to
     steps, neurons = _lif_shape("grad_spikes", grad_spikes)
     shape = grad_spikes.shape
     grad_spikes, potentials, spikes = grad_spikes.contiguous(), potentials.contiguous(), spikes.contiguous()
-    grad = torch.empty(shape, dtype=torch.float32)
+    grad = torch.empty_like(grad_spikes)  # contiguous, as grad_spikes now is
     status = lib.snn_lif_bwd(_address("grad_spikes", grad_spikes, torch.float32, shape),
                              _address("potentials", potentials, torch.float32, shape),
                              _address("spikes", spikes, torch.float32, shape),
