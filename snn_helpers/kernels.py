@@ -64,7 +64,15 @@ _state: dict = {}
 
 
 def cache_dir() -> Path:
-    """Where the compiled library is kept: ``$SNN_KERNEL_CACHE`` or ``~/.cache/snn_helpers``."""
+    """Where the compiled library is kept: ``$SNN_KERNEL_CACHE`` or ``~/.cache/snn_helpers``.
+
+    >>> import os
+    >>> from unittest import mock
+    >>> from snn_helpers import kernels
+    >>> with mock.patch.dict(os.environ, {"SNN_KERNEL_CACHE": "/tmp/snn-kernels"}):
+    ...     print(kernels.cache_dir().as_posix())
+    /tmp/snn-kernels
+    """
     default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "snn_helpers"
     return Path(os.environ.get(CACHE_ENV) or default)
 
