@@ -9,13 +9,25 @@
      block of TB steps. It is the same product as x @ W.T, with fewer terms.
    - snn_lif_fwd / snn_lif_bwd: the LIF recurrence of FusedLIF (neurons.py), one pass
      over memory each way.
+   - snn_num_threads: how many OpenMP threads the kernels' parallel loops use.
 
    Every function splits its work over the OpenMP threads of the caller (torch's
-   pool: this library links the same libgomp). Each output value is summed in a
-   fixed order, so results do not depend on the number of threads.
-   Arrays are float32, contiguous, row-major; shapes are given as [T, B, N]. */
+   pool: this library links the same libgomp). Threads split the outputs between
+   them, never one sum: each value these functions write is summed by one thread, in
+   a fixed order, so what they return does not depend on the number of threads.
+   That is a property of these kernels only; the torch operations around them (the
+   gradient of x in SpikeLinear, the sum giving the bias' gradient, ...) make no
+   such promise.
+   Arrays are float32 (int32 for the counts and indices of snn_compact), contiguous,
+   row-major; shapes are given as [T, B, N]. kernels.py checks every array's dtype,
+   device, contiguity and shape before it passes its address here, and
+   tests/test_kernel_edges.py checks kernels.py's ctypes signatures against the
+   definitions below. */
 #include <stdint.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define TB 5          /* time steps per register block */
 #define VW 16         /* floats per vector */
@@ -157,11 +169,15 @@ void snn_lif_fwd(const float *cur, float *pot, float *spk, int64_t T, int64_t M,
 }
 
 /* e^x for x in [-87, 88] to about 1 ulp, in plain arithmetic so that loops of it
-   vectorise: e^x = 2^n e^r with n = round(x / ln 2) and a polynomial for e^r (Cephes' expf). */
+   vectorise: e^x = 2^n e^r with n = round(x / ln 2) and a polynomial for e^r (Cephes' expf).
+   x outside [-87, 88] is clamped to it, and NaN gives NaN: 2^n is built from the bits
+   of the rounding sum (which hold 0x4B400000 + n), in unsigned arithmetic, never by
+   converting a float to an integer, which C leaves undefined for NaN. */
 static inline float exp_poly(float x)
 {
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  /* round to nearest */
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);  /* NaN stays NaN */
+    const union { float f; uint32_t i; } sum = {.f = x * 1.44269504088896341f + 12582912.0f};
+    const float n = sum.f - 12582912.0f;  /* round(x / ln 2), as 1.5 * 2^23 + n rounds to an integer */
     const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;           /* x - n ln 2, in two parts */
     float p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
@@ -170,7 +186,7 @@ static inline float exp_poly(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * (r * r) + r + 1.0f;
-    const union { int32_t i; float f; } scale = {.i = ((int32_t)n + 127) << 23};  /* 2^n */
+    const union { uint32_t i; float f; } scale = {.i = (sum.i - 0x4B400000u + 127u) << 23};  /* 2^n */
     return p * scale.f;
 }
 
@@ -218,16 +234,20 @@ static void bwd_arctan_zero(STEP_ARGS) { lif_bwd_step(STEP_PASS, 2, 0); }
 static void bwd_arctan_subtract(STEP_ARGS) { lif_bwd_step(STEP_PASS, 2, 1); }
 
 /* FusedLIF.backward: grad_spk = dL/dS, pot = U, spk = S in, grad_cur = dL/dI out, all [T, M].
-   kind and subtract as in lif_bwd_step. */
-void snn_lif_bwd(const float *grad_spk, const float *pot, const float *spk, float *grad_cur,
-                 int64_t T, int64_t M, float beta, float threshold, float slope,
-                 int kind, int subtract)
+   kind (0 sigmoid, 1 fast sigmoid, 2 arctan: the row of the table below) and subtract
+   (0 reset to zero, 1 subtract) as in lif_bwd_step. Returns 0, or 1 without touching
+   memory when kind or subtract is out of range. */
+int snn_lif_bwd(const float *grad_spk, const float *pot, const float *spk, float *grad_cur,
+                int64_t T, int64_t M, float beta, float threshold, float slope,
+                int kind, int subtract)
 {
     static const lif_bwd_fn steps[3][2] = {
         {bwd_sigmoid_zero, bwd_sigmoid_subtract},
         {bwd_fast_sigmoid_zero, bwd_fast_sigmoid_subtract},
         {bwd_arctan_zero, bwd_arctan_subtract},
     };
+    if (kind < 0 || kind >= (int)(sizeof steps / sizeof steps[0]) || subtract < 0 || subtract > 1)
+        return 1;
     const lif_bwd_fn step = steps[kind][subtract];
     #pragma omp parallel for schedule(static)
     for (int64_t m0 = 0; m0 < M; m0 += SPAN) {
@@ -238,4 +258,15 @@ void snn_lif_bwd(const float *grad_spk, const float *pot, const float *spk, floa
                  t == T - 1 ? zeros : grad_cur + (t + 1) * M + m0, grad_cur + t * M + m0, n,
                  beta, threshold, slope);
     }
+    return 0;
+}
+
+/* The number of OpenMP threads the parallel loops above run on (1 without OpenMP). */
+int snn_num_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
 }

@@ -6,14 +6,19 @@ the CPU, in fp32, when a C compiler with OpenMP is found. They change
 nothing but the time and the rounding of sums:
 
 - :class:`SpikeLinear` is ``x @ W.T + b`` for spike trains ``x``: it adds only
-  the weights of inputs that fired (a pixel fires at about 13% of the steps).
+  the weights of inputs that fired (notebook A1 counts how few they are).
 - :class:`~snn_helpers.neurons.FusedLIF` runs its recurrence here in one pass
   over memory each way instead of a few small torch operations per step.
 
 The library is compiled once per source, compiler and CPU into
-``$SNN_KERNEL_CACHE`` (default ``~/.cache/snn_helpers``), which takes a fraction
-of a second. Without a compiler, or with ``SNN_KERNELS=0``, everything runs in
-plain torch, with the same results up to the rounding of sums.
+``$SNN_KERNEL_CACHE`` (default ``~/.cache/snn_helpers``). Without a compiler
+with OpenMP, or with ``SNN_KERNELS=0``, everything runs in plain torch, with the
+same results up to the rounding of sums.
+
+Every tensor whose address is handed to C is first checked for its dtype, device,
+contiguity and shape (:func:`_address`), and the ctypes signatures in
+``_SIGNATURES`` are checked against the C definitions by
+``tests/test_kernel_edges.py``.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ import platform
 import shutil
 import subprocess
 import sysconfig
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -34,31 +40,52 @@ from . import surrogates
 from .atomic import atomic_path
 
 SOURCE = Path(__file__).with_name("_kernels.c")
-FLAGS = ("-O3", "-march=native", "-fopenmp", "-ffp-contract=off", "-fno-math-errno", "-shared", "-fPIC")
+# -ffp-contract=off: no fused multiply-adds but where _kernels.c asks for them, so the sums round
+# as torch's do. -fno-trapping-math: nothing reads the floating-point exception flags, which lets gcc
+# turn the clamp in exp_poly into a select and vectorise the sigmoid surrogate's loop; no value changes.
+FLAGS = ("-O3", "-march=native", "-fopenmp", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
+         "-shared", "-fPIC")
 STEPS_PER_BLOCK = 5  # TB in _kernels.c
 COLUMN_BLOCK = 64  # CW in _kernels.c: SpikeLinear needs a multiple of it as output size
 ENABLE_ENV, CACHE_ENV = "SNN_KERNELS", "SNN_KERNEL_CACHE"
 
+RESETS = ("zero", "subtract")  # the reset's flag in _kernels.c is its index here
 _P, _I64, _F, _INT = ctypes.c_void_p, ctypes.c_int64, ctypes.c_float, ctypes.c_int
-_SIGNATURES = {
-    "snn_compact": [_P, _I64, _I64, _I64, _P, _P, _P],
-    "snn_spike_linear_fwd": [_P, _P, _P, _P, _P, _P, _I64, _I64, _I64, _I64],
-    "snn_spike_linear_wgrad": [_P, _P, _P, _P, _P, _I64, _I64, _I64, _I64],
-    "snn_lif_fwd": [_P, _P, _P, _I64, _I64, _F, _F, _INT],
-    "snn_lif_bwd": [_P, _P, _P, _P, _I64, _I64, _F, _F, _F, _INT, _INT],
+_SIGNATURES = {  # name: (return type, argument types) of each function _kernels.c exports
+    "snn_compact": (None, [_P, _I64, _I64, _I64, _P, _P, _P]),
+    "snn_spike_linear_fwd": (None, [_P, _P, _P, _P, _P, _P, _I64, _I64, _I64, _I64]),
+    "snn_spike_linear_wgrad": (None, [_P, _P, _P, _P, _P, _I64, _I64, _I64, _I64]),
+    "snn_lif_fwd": (None, [_P, _P, _P, _I64, _I64, _F, _F, _INT]),
+    "snn_lif_bwd": (_INT, [_P, _P, _P, _P, _I64, _I64, _F, _F, _F, _INT, _INT]),
+    "snn_num_threads": (_INT, []),
 }
+_OPENMP_PROBE = "#include <omp.h>\nint probe(void) { return omp_get_max_threads(); }\n"
 _state: dict = {}
 
 
 def cache_dir() -> Path:
-    """Where the compiled library is kept: ``$SNN_KERNEL_CACHE`` or ``~/.cache/snn_helpers``."""
+    """Where the compiled library is kept: ``$SNN_KERNEL_CACHE`` or ``~/.cache/snn_helpers``.
+
+    >>> import os
+    >>> from unittest import mock
+    >>> from snn_helpers import kernels
+    >>> with mock.patch.dict(os.environ, {"SNN_KERNEL_CACHE": "/tmp/snn-kernels"}):
+    ...     print(kernels.cache_dir().as_posix())
+    /tmp/snn-kernels
+    """
     default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "snn_helpers"
     return Path(os.environ.get(CACHE_ENV) or default)
 
 
 def library() -> ctypes.CDLL | None:
     """The compiled kernels, built on first use; ``None`` when ``SNN_KERNELS=0`` or when
-    no compiler could build them (then a warning says why, once per process)."""
+    no compiler could build them (then a warning says why, once per process).
+
+    >>> from snn_helpers import kernels
+    >>> lib = kernels.library()  # a ctypes.CDLL where a C compiler with OpenMP is, else None
+    >>> lib is None or hasattr(lib, "snn_lif_fwd")
+    True
+    """
     if _disabled():
         return None
     if "lib" not in _state:
@@ -82,6 +109,49 @@ def why_unavailable() -> str | None:
     if _disabled():
         return f"{ENABLE_ENV}=0 is set"
     return None if library() is not None else "they could not be built (see the warning)"
+
+
+def num_threads() -> int:
+    """The number of OpenMP threads the compiled kernels run on, as the library reports it.
+
+    The library runs on torch's OpenMP pool, so this follows :func:`torch.set_num_threads`.
+    Raises RuntimeError where :func:`library` is ``None``.
+
+    >>> import torch
+    >>> from snn_helpers import kernels
+    >>> if kernels.library() is not None:
+    ...     assert kernels.num_threads() == torch.get_num_threads()
+    """
+    return _require().snn_num_threads()
+
+
+def has_openmp(compiler: str | None = None) -> bool:
+    """True when ``compiler`` (default: the one :func:`library` builds with) compiles and
+    links a library that uses OpenMP (``-fopenmp``, ``<omp.h>``); False without it (Apple's
+    clang, for one) or without any compiler. Tried once per compiler per process, in a
+    temporary folder.
+
+    >>> from snn_helpers import kernels
+    >>> kernels.has_openmp() in (True, False)
+    True
+    """
+    try:
+        compiler = compiler or _compiler()
+    except OSError:
+        return False
+    known = _state.setdefault("openmp", {})
+    if compiler not in known:
+        with tempfile.TemporaryDirectory() as folder:
+            source = Path(folder) / "probe.c"
+            source.write_text(_OPENMP_PROBE)
+            try:
+                result = subprocess.run([compiler, "-fopenmp", "-shared", "-fPIC", str(source),
+                                         "-o", str(Path(folder) / "probe.so")],
+                                        capture_output=True, text=True, timeout=120)
+                known[compiler] = result.returncode == 0
+            except (OSError, subprocess.SubprocessError):
+                known[compiler] = False
+    return known[compiler]
 
 
 def _disabled() -> bool:
@@ -115,7 +185,11 @@ def _build() -> Path:
             result = subprocess.run([compiler, *FLAGS, str(SOURCE), "-o", str(tmp)],
                                     capture_output=True, text=True, timeout=300)
             if result.returncode:
-                raise OSError(f"{Path(compiler).name} failed: {result.stderr.strip()[-500:]}")
+                name, error = Path(compiler).name, result.stderr.strip()[-500:]
+                if not has_openmp(compiler):
+                    raise OSError(f"{name} has no OpenMP, which the kernels need (-fopenmp and <omp.h>; "
+                                  f"Apple's clang lacks it: install gcc or libomp and set CC): {error}")
+                raise OSError(f"{name} failed: {error}")
     return target
 
 
@@ -124,16 +198,28 @@ def _load(path: Path) -> ctypes.CDLL:
     # libgomp.so.1, which on Linux is torch's own copy: its parallel loops run on torch's
     # threads, and torch.set_num_threads sets their number too.
     lib = ctypes.CDLL(str(path))
-    for name, argtypes in _SIGNATURES.items():
+    for name, (restype, argtypes) in _SIGNATURES.items():
         getattr(lib, name).argtypes = argtypes
-        getattr(lib, name).restype = None
+        getattr(lib, name).restype = restype
     return lib
 
 
-def _ptr(tensor: torch.Tensor | None):
-    """The address of ``tensor``'s data for a kernel. The caller holds a reference to
-    ``tensor`` until the kernel returns (so never ``_ptr(t.contiguous())``)."""
-    return None if tensor is None else tensor.data_ptr()
+def _address(name: str, tensor: torch.Tensor | None, dtype: torch.dtype, shape: tuple[int, ...],
+             optional: bool = False) -> int | None:
+    """The address of ``tensor``'s data, for a kernel that reads or writes ``prod(shape)``
+    values of ``dtype`` there, row-major; a ValueError naming ``name`` unless ``tensor`` is
+    exactly that: ``dtype``, on the CPU, contiguous, of ``shape``. ``None`` passes as NULL
+    where ``optional``. The caller holds a reference to ``tensor`` until the kernel returns
+    (so never ``_address(..., t.contiguous(), ...)``: that copy could be freed first)."""
+    if tensor is None and optional:
+        return None
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{name} must be a tensor for the compiled kernels, got {type(tensor).__name__}")
+    if tensor.dtype != dtype or not tensor.is_cpu or tensor.shape != shape or not tensor.is_contiguous():
+        raise ValueError(f"{name} must be a {str(dtype).removeprefix('torch.')} CPU tensor of shape {tuple(shape)}, "
+                         f"contiguous, for the compiled kernels; got {tensor.dtype} on {tensor.device}, shape "
+                         f"{tuple(tensor.shape)}{'' if tensor.is_contiguous() else ', not contiguous'}")
+    return tensor.data_ptr()
 
 
 def _require(**tensors) -> ctypes.CDLL:
@@ -152,12 +238,28 @@ def _require(**tensors) -> ctypes.CDLL:
 class SpikeLinear(torch.autograd.Function):
     """``x @ weight[:, columns].T + bias``, adding only the weights of nonzero inputs.
 
-    ``SpikeLinear.apply(x [T, B, P], weight [N, I], bias [N] or None, columns [P] or None)``
-    returns ``[T, B, N]``. Input ``j`` of ``x`` meets column ``columns[j]`` of
-    ``weight`` (column ``j`` when ``columns`` is None, and then ``P = I``). The
-    inputs are regrouped per sample and block of 5 steps, and only those nonzero
-    in a block take part in its sums. ``N`` must be a multiple of 64
-    (:data:`COLUMN_BLOCK`). Gradients reach ``x``, ``weight`` and ``bias``.
+    ``SpikeLinear.apply(x, weight, bias, columns)``:
+
+    - x: ``[T, B, P]`` float32 CPU tensor, typically spikes (mostly 0, some 1);
+    - weight: ``[N, I]`` float32, ``N`` a multiple of :data:`COLUMN_BLOCK` (64);
+    - bias: ``[N]`` float32 or None;
+    - columns: ``[P]`` int64 indices into ``weight``'s ``I`` columns, or None (then ``P = I``):
+      input ``j`` of ``x`` meets column ``columns[j]``.
+
+    Returns ``out [T, B, N]`` with ``out[t, b, n] = bias[n] + sum_j x[t, b, j] weight[n, columns[j]]``.
+    The inputs are regrouped per sample and block of :data:`STEPS_PER_BLOCK` (5) steps, and
+    only those nonzero in a block take part in its sums. Gradients reach ``x``, ``weight``
+    and ``bias``.
+
+    >>> import torch
+    >>> from snn_helpers import kernels
+    >>> _ = torch.manual_seed(0)
+    >>> x = (torch.rand(7, 2, 30) < 0.2).float()            # [T, B, P] spikes
+    >>> weight, bias = torch.randn(64, 30), torch.randn(64)  # [N, P], [N]
+    >>> if kernels.library() is not None:  # where a C compiler with OpenMP built the kernels
+    ...     out = kernels.SpikeLinear.apply(x, weight, bias, None)
+    ...     assert out.shape == (7, 2, 64)
+    ...     torch.testing.assert_close(out, x @ weight.T + bias)
     """
 
     @staticmethod
@@ -173,17 +275,22 @@ class SpikeLinear(torch.autograd.Function):
             raise ValueError(f"x must have one input per weight column used ({used}), got {x.shape[2]}")
         x = x.contiguous()
         steps, batch, inputs = x.shape
+        outputs = weight.shape[0]
         blocks = batch * math.ceil(steps / STEPS_PER_BLOCK)
         count = torch.empty(blocks, dtype=torch.int32)
         index = torch.empty(blocks * inputs, dtype=torch.int32)
-        values = torch.empty(blocks * inputs * STEPS_PER_BLOCK)
-        lib.snn_compact(_ptr(x), steps, batch, inputs, _ptr(count), _ptr(index), _ptr(values))
+        values = torch.empty(blocks * inputs * STEPS_PER_BLOCK, dtype=torch.float32)
+        lib.snn_compact(_address("x", x, torch.float32, (steps, batch, inputs)), steps, batch, inputs,
+                        *_compacted(count, index, values, blocks, inputs))
         weight_t = weight.detach().t()  # [I, N]: a row per input
         weight_t = weight_t.contiguous() if columns is None else weight_t.index_select(0, columns)
         bias_c = None if bias is None else bias.detach().contiguous()
-        out = x.new_empty(steps, batch, weight.shape[0])
-        lib.snn_spike_linear_fwd(_ptr(count), _ptr(index), _ptr(values), _ptr(weight_t), _ptr(bias_c),
-                                 _ptr(out), steps, batch, inputs, weight.shape[0])
+        out = x.new_empty(steps, batch, outputs)
+        lib.snn_spike_linear_fwd(*_compacted(count, index, values, blocks, inputs),
+                                 _address("weight (transposed)", weight_t, torch.float32, (inputs, outputs)),
+                                 _address("bias", bias_c, torch.float32, (outputs,), optional=True),
+                                 _address("out", out, torch.float32, (steps, batch, outputs)),
+                                 steps, batch, inputs, outputs)
         ctx.save_for_backward(count, index, values, weight, columns)
         ctx.shape = x.shape
         return out
@@ -192,15 +299,19 @@ class SpikeLinear(torch.autograd.Function):
     def backward(ctx, grad_out):
         count, index, values, weight, columns = ctx.saved_tensors
         steps, batch, inputs = ctx.shape
+        outputs = weight.shape[0]
         grad_out = grad_out.contiguous()
         grad_x = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
             used = weight if columns is None else weight.index_select(1, columns)
-            grad_x = (grad_out.view(-1, weight.shape[0]) @ used).view(steps, batch, inputs)
+            grad_x = (grad_out.view(-1, outputs) @ used).view(steps, batch, inputs)
         if ctx.needs_input_grad[1]:
-            grad_t = weight.new_empty(inputs, weight.shape[0])  # [P, N]
-            _require().snn_spike_linear_wgrad(_ptr(count), _ptr(index), _ptr(values), _ptr(grad_out),
-                                              _ptr(grad_t), steps, batch, inputs, weight.shape[0])
+            grad_t = weight.new_empty(inputs, outputs)  # [P, N]
+            blocks = count.shape[0]
+            _require().snn_spike_linear_wgrad(*_compacted(count, index, values, blocks, inputs),
+                                              _address("grad_out", grad_out, torch.float32, (steps, batch, outputs)),
+                                              _address("grad_t", grad_t, torch.float32, (inputs, outputs)),
+                                              steps, batch, inputs, outputs)
             grad_weight = (grad_t.t().contiguous() if columns is None else
                            weight.new_zeros(weight.shape).index_add_(1, columns, grad_t.t()))
         if ctx.needs_input_grad[2]:
@@ -208,23 +319,99 @@ class SpikeLinear(torch.autograd.Function):
         return grad_x, grad_weight, grad_bias, None
 
 
+def _compacted(count, index, values, blocks: int, inputs: int) -> tuple:
+    """The addresses of what ``snn_compact`` writes for ``blocks`` blocks of ``inputs`` inputs
+    (see _kernels.c), each checked by :func:`_address`."""
+    return (_address("count", count, torch.int32, (blocks,)),
+            _address("index", index, torch.int32, (blocks * inputs,)),
+            _address("values", values, torch.float32, (blocks * inputs * STEPS_PER_BLOCK,)))
+
+
+def _reset_flag(reset: str) -> int:
+    """``reset``'s flag in _kernels.c: 0 for ``"zero"``, 1 for ``"subtract"``."""
+    if reset not in RESETS:
+        raise ValueError(f"reset must be one of {RESETS}, got {reset!r}")
+    return RESETS.index(reset)
+
+
+def _lif_shape(name: str, tensor: torch.Tensor) -> tuple[int, int]:
+    """``(T, M)`` for a ``[T, ...]`` tensor: its steps and the neurons per step."""
+    if tensor.dim() < 1:
+        raise ValueError(f"{name} must be [T, ...] with a time axis first, got a 0-dimensional tensor")
+    steps = tensor.shape[0]
+    return steps, tensor.numel() // steps if steps else 0
+
+
 def lif_forward(currents: torch.Tensor, beta: float, threshold: float, reset: str):
-    """The LIF recurrence over ``currents [T, ...]`` (fp32, CPU):
-    (potentials before reset, spikes), both shaped like ``currents``."""
+    """The LIF recurrence over all time steps, in one pass over memory.
+
+    With ``I = currents``, ``U`` the potential before reset and ``S`` the spikes:
+    ``U[0] = I[0]``, ``U[t] = beta M[t-1] + I[t]``, ``S[t] = (U[t] >= threshold)``, where
+    the membrane after reset is ``M[t] = U[t] (1 - S[t])`` (``reset="zero"``) or
+    ``U[t] - threshold S[t]`` (``"subtract"``).
+
+    currents: ``[T, ...]`` float32 CPU tensor (e.g. ``[T, B, N]``; any layout); beta:
+    the decay, in ``[0, 1]``; threshold: > 0. Returns (potentials before reset, spikes),
+    both contiguous and shaped like ``currents``, spikes 0.0 or 1.0.
+
+    >>> import torch
+    >>> from snn_helpers import kernels
+    >>> currents = torch.full((3, 1), 0.6)  # [T=3, 1 neuron]
+    >>> if kernels.library() is not None:
+    ...     potentials, spikes = kernels.lif_forward(currents, 0.9, 1.0, "zero")
+    ...     assert spikes.flatten().tolist() == [0.0, 1.0, 0.0]  # U = 0.6, 0.6 * 0.9 + 0.6, then reset
+    """
     lib = _require(currents=currents)
+    flag = _reset_flag(reset)
+    steps, neurons = _lif_shape("currents", currents)
     currents = currents.contiguous()
-    potentials, spikes = torch.empty_like(currents), torch.empty_like(currents)
-    lib.snn_lif_fwd(_ptr(currents), _ptr(potentials), _ptr(spikes), currents.shape[0],
-                    currents[0].numel(), beta, threshold, int(reset == "subtract"))
+    potentials, spikes = torch.empty_like(currents), torch.empty_like(currents)  # contiguous, as currents is
+    lib.snn_lif_fwd(_address("currents", currents, torch.float32, currents.shape),
+                    _address("potentials", potentials, torch.float32, currents.shape),
+                    _address("spikes", spikes, torch.float32, currents.shape),
+                    steps, neurons, beta, threshold, flag)
     return potentials, spikes
 
 
 def lif_backward(grad_spikes: torch.Tensor, potentials: torch.Tensor, spikes: torch.Tensor,
                  beta: float, threshold: float, slope: float, surrogate: str, reset: str) -> torch.Tensor:
-    """dL/d(currents) from dL/d(spikes), as :meth:`FusedLIF.backward` computes it; all ``[T, ...]``."""
+    """dL/d(currents) from dL/d(spikes), as :meth:`FusedLIF.backward` computes it, in one pass.
+
+    With ``g[t] = surrogate'(U[t] - threshold)`` (``surrogate`` one of :data:`~snn_helpers.surrogates.REGISTRY`,
+    steepness ``slope``), the recurrence runs back from ``dL/dI[T] = 0``:
+    ``dL/dI[t] = dL/dS[t] g[t] + beta A[t] dL/dI[t+1]``, with ``A = (1 - S) - U g``
+    (``reset="zero"``) or ``1 - threshold g`` (``"subtract"``).
+
+    grad_spikes: ``[T, ...]`` float32 CPU tensor; potentials (``U``, before reset) and
+    spikes (``S``): float32 CPU tensors of the same shape, as :func:`lif_forward` returns
+    them. Returns dL/d(currents), contiguous, of that shape. A NaN potential gives NaN
+    where it reaches, never undefined behaviour.
+
+    >>> import torch
+    >>> from snn_helpers import kernels
+    >>> potentials = torch.tensor([[0.5], [1.0]])  # [T=2, 1 neuron]
+    >>> spikes, grad_spikes = (potentials >= 1.0).float(), torch.tensor([[0.0], [1.0]])
+    >>> if kernels.library() is not None:
+    ...     grad = kernels.lif_backward(grad_spikes, potentials, spikes, 0.9, 1.0, 2.0, "fast_sigmoid", "subtract")
+    ...     assert grad[1].item() == 1.0  # g at U = threshold: the fast sigmoid's peak, 1
+    ...     assert abs(grad[0].item() - 0.9 * (1 - 1 / 2.0 ** 2)) < 1e-6  # beta A[0] dL/dI[1], g[0] = 1/(1 + 2 * 0.5)^2
+    """
     lib = _require(grad_spikes=grad_spikes)
-    grad, grad_spikes = torch.empty_like(potentials), grad_spikes.contiguous()
-    lib.snn_lif_bwd(_ptr(grad_spikes), _ptr(potentials), _ptr(spikes), _ptr(grad),
-                          potentials.shape[0], potentials[0].numel(), beta, threshold, slope,
-                          surrogates.REGISTRY[surrogate].kernel_id, int(reset == "subtract"))
+    entry = surrogates.REGISTRY.get(surrogate)
+    if entry is None:
+        raise ValueError(f"surrogate must be one of {sorted(surrogates.REGISTRY)}, got {surrogate!r}")
+    kind = entry.kernel_id
+    flag = _reset_flag(reset)
+    steps, neurons = _lif_shape("grad_spikes", grad_spikes)
+    shape = grad_spikes.shape
+    grad_spikes, potentials, spikes = grad_spikes.contiguous(), potentials.contiguous(), spikes.contiguous()
+    grad = torch.empty_like(grad_spikes)  # contiguous, as grad_spikes now is
+    status = lib.snn_lif_bwd(_address("grad_spikes", grad_spikes, torch.float32, shape),
+                             _address("potentials", potentials, torch.float32, shape),
+                             _address("spikes", spikes, torch.float32, shape),
+                             _address("grad", grad, torch.float32, shape),
+                             steps, neurons, beta, threshold, slope, kind, flag)
+    if status:
+        raise ValueError(f"the compiled kernels have no surrogate {surrogate!r} (id {kind}) "
+                         f"with reset {reset!r} (flag {flag})")
     return grad

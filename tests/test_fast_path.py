@@ -12,7 +12,7 @@ from snn_helpers.neurons import RESETS
 
 T, B, SIZES = 8, 16, (784, 128, 64, 10)
 NO_LIBRARY = pytest.mark.skipif(kernels.library() is None,
-                                reason="no C compiler: tests/test_kernels.py fails where one is installed")
+                                reason="the compiled kernels could not be built (tests/test_kernels.py says why)")
 IMPLEMENTATIONS = [pytest.param("torch", id="torch"), pytest.param("compiled", id="compiled", marks=NO_LIBRARY)]
 
 
