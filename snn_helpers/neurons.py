@@ -2,10 +2,12 @@
 
 The LIF update for one step, with input current ``I[t]`` and ``M[-1] = 0``:
 
-    U[t] = beta * M[t-1] + I[t]          (leak, then integrate: the *potential*)
+    U[t] = beta * M[t-1] + I[t]          (leak, then integrate: the *potential*, before reset)
     S[t] = H(U[t] - threshold)           (spike when the threshold is reached)
-    M[t] = U[t] * (1 - S[t])             (reset to zero, as in the seed), or
-    M[t] = U[t] - threshold * S[t]       (reset by subtraction: the *membrane*)
+    M[t] = U[t] * (1 - S[t])             (the *membrane*, after reset: to zero, as in the seed), or
+    M[t] = U[t] - threshold * S[t]       (... by subtraction)
+
+:data:`RESETS` names the two rules (the compiled kernels take the index as their flag).
 
 ``H`` is the Heaviside step. Its derivative is zero almost everywhere, so the
 backward pass uses a smooth *surrogate* derivative instead (:mod:`~snn_helpers.surrogates`).
@@ -18,9 +20,8 @@ from torch import nn
 from . import kernels
 from ._checks import check_choice, check_float, check_tensor
 from .backend import check_backend, settle
+from .kernels import RESETS
 from .surrogates import DERIVATIVES as SURROGATES
-
-RESETS = ("zero", "subtract")
 
 
 def after_reset(potentials: torch.Tensor, spikes: torch.Tensor, threshold: float, reset: str) -> torch.Tensor:
