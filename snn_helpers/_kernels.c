@@ -30,9 +30,19 @@
 #endif
 
 #define TB 5          /* time steps per register block */
+/* A register block of the products holds TB x CH vectors of accumulators. With 512-bit
+   vectors (AVX-512: 32 registers) that is 5 x 4 x 16 floats; without AVX-512 the vectors
+   are 256-bit and there are only 16 registers, so the block is 5 x 2 x 8 floats: wider
+   blocks would spill the accumulators to memory on every step. The width changes nothing
+   but the speed: each output value is summed in the same order either way. */
+#if defined(__AVX512F__)
 #define VW 16         /* floats per vector */
 #define CH 4          /* vectors per block of columns */
-#define CW (VW * CH)  /* columns per block: N must be a multiple */
+#else
+#define VW 8
+#define CH 2
+#endif
+#define CW (VW * CH)  /* columns per block: N must be a multiple (64 is, on every target) */
 
 typedef float vf __attribute__((vector_size(4 * VW)));
 typedef float vf_u __attribute__((vector_size(4 * VW), aligned(4)));  /* unaligned access */

@@ -46,7 +46,7 @@ SOURCE = Path(__file__).with_name("_kernels.c")
 FLAGS = ("-O3", "-march=native", "-fopenmp", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
          "-shared", "-fPIC")
 STEPS_PER_BLOCK = 5  # TB in _kernels.c
-COLUMN_BLOCK = 64  # CW in _kernels.c: SpikeLinear needs a multiple of it as output size
+COLUMN_BLOCK = 64  # a multiple of CW in _kernels.c (64 or 16, by target): SpikeLinear needs a multiple of it as output size
 ENABLE_ENV, CACHE_ENV = "SNN_KERNELS", "SNN_KERNEL_CACHE"
 
 RESETS = ("zero", "subtract")  # the reset's flag in _kernels.c is its index here
