@@ -155,7 +155,8 @@ def _constant_input_summary(function, name: str, reset: str) -> str:
     expect(fired and fired[0] == predicted,
            f"on a constant current your neuron first fires at step {fired[0] if fired else 'never'}; the "
            f"geometric sum I·(1 − β^(t+1))/(1 − β) first reaches θ at step {predicted}")
-    return f"first spike at step {predicted} on a constant current, as the geometric sum predicts"
+    return (f"first spike at step {predicted} on a constant current (I = {float(currents[0]):g}, β = {beta:g}, "
+            f"θ = {threshold:g}), where I·(1 − β^(t+1))/(1 − β) first reaches θ")
 
 
 def check_lif_by_hand(lif_by_hand) -> None:
@@ -175,7 +176,7 @@ def check_lif_by_hand(lif_by_hand) -> None:
     steps = _check_neuron(lif_by_hand, "zero")
     summary = _constant_input_summary(lif_by_hand, getattr(lif_by_hand, "__name__", "lif_by_hand"), "zero")
     passed(f"your neuron matches snn_helpers.LIF spike for spike over {steps} steps of "
-           f"{len(_inputs('zero'))} inputs; {summary}")
+           f"{len(_inputs('zero'))} input sequences; {summary}")
 
 
 def check_lif_subtract(lif_subtract) -> None:
@@ -192,7 +193,7 @@ def check_lif_subtract(lif_subtract) -> None:
     """
     steps = _check_neuron(lif_subtract, "subtract")
     passed(f"your subtracting neuron matches snn_helpers.LIF(reset=\"subtract\") spike for spike over "
-           f"{steps} steps of {len(_inputs('subtract'))} inputs")
+           f"{steps} steps of {len(_inputs('subtract'))} input sequences")
 
 
 def _named(function, name: str):
