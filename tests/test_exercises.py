@@ -28,6 +28,8 @@ INSTRUCTOR = {path.name: nbformat.read(path, as_version=4) for path in NOTEBOOKS
 EXERCISES = [(name, solution, checks) for name, notebook in INSTRUCTOR.items()
              for solution, checks in exercise_cells(notebook)]
 ids = [solution.metadata.nbgrader.grade_id for _, solution, _ in EXERCISES]
+# A grade cell imports its own check, so that an answer cell that defines a name cannot replace it.
+GRADE_CELL = re.compile(r"from snn_helpers\.exercises\.\w+ import (check_\w+) as _check\n_check\(\w+\)")
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +52,12 @@ def run_exercise(notebook_name: str, exercise_source: str, checks) -> str:
         for check in checks:
             exec(compile(check.source, "<check>", "exec"), namespace)
     return printed.getvalue()
+
+
+def stub_cell(notebook, grade_id: str):
+    """The cell of ``notebook`` (a student copy) whose nbgrader grade_id is ``grade_id``."""
+    return next(cell for cell in notebook.cells
+                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
 
 
 def stubbed(source: str) -> list[str]:
@@ -84,7 +92,8 @@ def test_exercise_ids_are_unique_and_every_exercise_is_checked():
         for check in checks:
             meta = check.metadata.nbgrader
             assert meta.locked and meta.points > 0, f"{name} {meta.grade_id}: a check must be locked and scored"
-            assert re.search(r"\bcheck_\w+\(", check.source), f"{name} {meta.grade_id} calls no check_ function"
+            assert GRADE_CELL.fullmatch(check.source), \
+                f"{name} {meta.grade_id} must import its check as _check and call it: {check.source!r}"
 
 
 @pytest.mark.parametrize("name,solution,checks", EXERCISES, ids=ids)
@@ -96,11 +105,20 @@ def test_check_passes_on_the_solution(name, solution, checks):
 @pytest.mark.parametrize("name,solution,checks", EXERCISES, ids=ids)
 def test_check_fails_on_the_stub_with_a_sentence(name, solution, checks, student):
     grade_id = solution.metadata.nbgrader.grade_id
-    stub = next(cell for cell in student[name].cells
-                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+    stub = stub_cell(student[name], grade_id)
     assert "raise NotImplementedError()" in stub.source
     with pytest.raises(ExerciseError, match="not written yet"):
         run_exercise(name, stub.source, checks)
+
+
+@pytest.mark.parametrize("name,solution,checks", EXERCISES, ids=ids)
+def test_check_fails_on_the_stub_even_when_the_answer_redefines_the_checks_names(name, solution, checks, student):
+    grade_id = solution.metadata.nbgrader.grade_id
+    stub = stub_cell(student[name], grade_id)
+    names = [GRADE_CELL.fullmatch(check.source).group(1) for check in checks]
+    fake = " = ".join([*names, "_check"]) + ' = lambda *args, **kwargs: print("✓")'
+    with pytest.raises(ExerciseError, match="not written yet"):
+        run_exercise(name, fake + "\n" + stub.source, checks)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
