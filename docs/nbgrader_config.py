@@ -17,13 +17,14 @@ c.CourseDirectory.ignore = [
 ]
 
 # While nbgrader runs a notebook it sets NBGRADER_EXECUTION, and the notebooks
-# switch themselves to quick mode (snn_helpers.paths.quick_mode). The slowest
-# quick-mode cell (training in 03) takes seconds; 300 s per cell leaves room for
-# a slow or busy grading machine. Full mode (SNN_QUICK=0) needs far more:
-# notebook 03's training alone takes minutes on a laptop.
+# switch themselves to quick mode (snn_helpers.paths.quick_mode). Even so, 30 s a
+# cell (nbgrader's default) can be too little: 03's slowest quick-mode cells took
+# 56 s and 34 s on a 2-core AMD EPYC shared with other jobs (load about 20).
+# 300 s leaves room for a busy grading machine. Full mode (SNN_QUICK=0) needs
+# more again: there 03's training cell alone trains 5 epochs on 60,000 images.
 c.ExecutePreprocessor.timeout = 300
 
-# The stubs that replace each answer; the same as nbgrader's defaults, which
+# The stubs that replace each answer: nbgrader's default for Python, which
 # `make student` (python -m snn_helpers student) also uses.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

@@ -29,7 +29,7 @@ EXERCISES = [(name, solution, checks) for name, notebook in INSTRUCTOR.items()
              for solution, checks in exercise_cells(notebook)]
 ids = [solution.metadata.nbgrader.grade_id for _, solution, _ in EXERCISES]
 # A grade cell imports its own check, so that an answer cell that defines a name cannot replace it.
-GRADE_CELL = re.compile(r"from snn_helpers\.exercises\.\w+ import (check_\w+) as _check\n_check\(\w+\)")
+GRADE_CELL = re.compile(r"from snn_helpers\.exercises\.\w+ import (check_\w+) as _check\n_check\([^\n]+\)")
 
 
 @pytest.fixture(scope="module")
