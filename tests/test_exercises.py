@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from notebook_solutions import python_of
-from snn_helpers.exercises import ExerciseError
+from snn_helpers.exercises import ExerciseError, forget_failures
 from snn_helpers.runner import notebook_paths
 from snn_helpers.student import BEGIN, END, exercise_cells, solution_lines, student_notebook
 
@@ -84,7 +84,21 @@ def test_exercise_ids_are_unique_and_every_exercise_is_checked():
         for check in checks:
             meta = check.metadata.nbgrader
             assert meta.locked and meta.points > 0, f"{name} {meta.grade_id}: a check must be locked and scored"
-            assert re.search(r"\bcheck_\w+\(", check.source), f"{name} {meta.grade_id} calls no check_ function"
+            imported = re.search(r"\bimport (check_\w+) as (\w+)\b", check.source)
+            called = rf"\b{imported.group(2)}\(" if imported else r"\bcheck_\w+\("
+            assert re.search(called, check.source), f"{name} {meta.grade_id} calls no check_ function"
+
+
+def test_every_check_counts_its_failures_and_guards_the_library():
+    """Each check is wrapped by ``exercise``, which adds the hint to a repeat and sets the tripwires."""
+    import importlib
+    import inspect
+    for topic in ("encoding", "neurons", "training", "evaluation", "nir"):
+        module = importlib.import_module(f"snn_helpers.exercises.{topic}")
+        checks = [value for key, value in vars(module).items() if key.startswith("check_") and callable(value)]
+        assert checks, topic
+        for check in checks:
+            assert inspect.unwrap(check) is not check, f"{topic}.{check.__name__} is not wrapped by exercise()"
 
 
 @pytest.mark.parametrize("name,solution,checks", EXERCISES, ids=ids)
@@ -99,8 +113,10 @@ def test_check_fails_on_the_stub_with_a_sentence(name, solution, checks, student
     stub = next(cell for cell in student[name].cells
                 if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
     assert "raise NotImplementedError()" in stub.source
-    with pytest.raises(ExerciseError, match="not written yet"):
+    forget_failures()
+    with pytest.raises(ExerciseError, match="not written yet") as caught:
         run_exercise(name, stub.source, checks)
+    assert "Hint:" not in str(caught.value)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])

@@ -174,7 +174,8 @@ def _tripwires_set():
                 for key, value in list(vars(target).items()):
                     if isinstance(value, (types.FunctionType, staticmethod)) and (
                             key in ("__init__", "__call__") or not key.startswith("__")):
-                        swap(target, key, value, qualified if key.startswith("__") else f"{qualified}.{key}", method=True)
+                        label = qualified if key.startswith("__") else f"{qualified}.{key}"
+                        swap(target, key, value, label, method=True)
                 continue
             for module in modules:
                 for key, value in list(vars(module).items()):

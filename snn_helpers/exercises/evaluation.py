@@ -47,7 +47,7 @@ def _check_table(table, preds, truth, num_classes: int) -> None:
             fail("rows are predictions",
                  f"row {row} should count the images whose TRUE label is {row} ({want} of them, spread over the "
                  f"columns by prediction); yours counts the {got} images PREDICTED as {row}",
-                 "the first index of table[i, j] is the row")
+                 "in table[i, j] the first index picks the row: which of truth and preds gives it in your code?")
         expect(want == got, "row total", f"row {row} adds up to {got}, but {want} images have the true label {row}",
                "each image adds 1 to the row of its true label")
     wrong = (table != expected).nonzero()

@@ -130,7 +130,8 @@ def check_nir_lif_step(function) -> None:
            f"{wrong} of 200 neurons spike when they should not or stay silent when they should spike: with "
            f"tau = {tau:g}, r = {r:g} and dt = {dt:g} one Euler step gives the new potential {beta} v + current, "
            f"and a neuron spikes where that is above v_threshold = {threshold}",
-           "Euler's method adds dt times the derivative (-v + r*I)/tau; work it out for one neuron by hand")
+           "Euler's method adds dt times the derivative dv/dt that NIR's equation gives; does your step use "
+           "every term of it, the leak included?")
     silent = wanted == 0
     off = (v_next[silent] - potential[silent]).abs().max().item() if silent.any() else 0.0
     expect(off <= 1e-12, "silent potential",
