@@ -17,8 +17,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 
 from notebook_solutions import python_of
+from snn_helpers import encoding, poisson_encode
 from snn_helpers.exercises import ExerciseError, forget_failures
 from snn_helpers.runner import notebook_paths
 from snn_helpers.student import BEGIN, END, exercise_cells, solution_lines, student_notebook
@@ -186,3 +188,40 @@ def test_the_teachers_guide_quotes_each_notebooks_estimated_time():
         assert found, f"{name}: the opening states no '**Estimated time.** N minutes'"
         assert re.search(rf"\b{name[:2]} (?:takes )?about {found.group(1)}\b", guide), \
             f"docs/teaching.md does not give {name[:2]}'s {found.group(1)} minutes"
+
+
+def test_the_hint_comes_with_a_repeat_of_the_same_kind_only():
+    from snn_helpers.exercises import exercise, fail
+
+    @exercise()
+    def check_sign(value):
+        if value < 0:
+            fail("negative", f"got {value}, below 0", "look at the sign")
+        fail("zero", f"got {value}", "something else")
+
+    forget_failures()
+    messages = []
+    for value in (-1, 0, -2, -3):
+        with pytest.raises(ExerciseError) as caught:
+            check_sign(value)
+        messages.append(str(caught.value))
+    forget_failures()
+    assert messages == ["got -1, below 0", "got 0", "got -2, below 0\nHint: look at the sign",
+                        "got -3, below 0\nHint: look at the sign"]
+
+
+def crashes_after_calling_the_library(images, num_steps):
+    try:
+        poisson_encode(images, num_steps)
+    except ExerciseError:  # the tripwire, swallowed: the check still sees the crash that follows
+        pass
+    raise ValueError("something else")
+
+
+def test_a_tripwire_is_removed_even_when_the_answer_fails_otherwise():
+    from snn_helpers.exercises.encoding import check_rate_encoder
+
+    with pytest.raises(ExerciseError, match="raised ValueError: something else"):
+        check_rate_encoder(crashes_after_calling_the_library)
+    assert encoding.poisson_encode is poisson_encode is globals()["poisson_encode"]
+    assert poisson_encode(torch.ones(3), 2).sum() == 6
