@@ -17,9 +17,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 
 from notebook_solutions import python_of
-from snn_helpers.exercises import ExerciseError
+from snn_helpers import encoding, poisson_encode
+from snn_helpers.exercises import ExerciseError, forget_failures
 from snn_helpers.runner import notebook_paths
 from snn_helpers.student import BEGIN, END, exercise_cells, solution_lines, student_notebook
 
@@ -96,6 +98,18 @@ def test_exercise_ids_are_unique_and_every_exercise_is_checked():
                 f"{name} {meta.grade_id} must import its check as _check and call it: {check.source!r}"
 
 
+def test_every_check_counts_its_failures_and_guards_the_library():
+    """Each check is wrapped by ``exercise``, which adds the hint to a repeat and sets the tripwires."""
+    import importlib
+    import inspect
+    for topic in ("encoding", "neurons", "training", "evaluation", "nir"):
+        module = importlib.import_module(f"snn_helpers.exercises.{topic}")
+        checks = [value for key, value in vars(module).items() if key.startswith("check_") and callable(value)]
+        assert checks, topic
+        for check in checks:
+            assert inspect.unwrap(check) is not check, f"{topic}.{check.__name__} is not wrapped by exercise()"
+
+
 @pytest.mark.parametrize("name,solution,checks", EXERCISES, ids=ids)
 def test_check_passes_on_the_solution(name, solution, checks):
     printed = run_exercise(name, solution.source, checks)
@@ -107,8 +121,10 @@ def test_check_fails_on_the_stub_with_a_sentence(name, solution, checks, student
     grade_id = solution.metadata.nbgrader.grade_id
     stub = stub_cell(student[name], grade_id)
     assert "raise NotImplementedError()" in stub.source
-    with pytest.raises(ExerciseError, match="not written yet"):
+    forget_failures()
+    with pytest.raises(ExerciseError, match="not written yet") as caught:
         run_exercise(name, stub.source, checks)
+    assert "Hint:" not in str(caught.value)
 
 
 @pytest.mark.parametrize("name,solution,checks", EXERCISES, ids=ids)
@@ -188,3 +204,40 @@ def test_the_teachers_guide_quotes_each_notebooks_estimated_time():
         assert found, f"{name}: the opening states no '**Estimated time.** N minutes'"
         assert re.search(rf"\b{name[:2]} (?:takes )?about {found.group(1)}\b", guide), \
             f"docs/teaching.md does not give {name[:2]}'s {found.group(1)} minutes"
+
+
+def test_the_hint_comes_with_a_repeat_of_the_same_kind_only():
+    from snn_helpers.exercises import exercise, fail
+
+    @exercise()
+    def check_sign(value):
+        if value < 0:
+            fail("negative", f"got {value}, below 0", "look at the sign")
+        fail("zero", f"got {value}", "something else")
+
+    forget_failures()
+    messages = []
+    for value in (-1, 0, -2, -3):
+        with pytest.raises(ExerciseError) as caught:
+            check_sign(value)
+        messages.append(str(caught.value))
+    forget_failures()
+    assert messages == ["got -1, below 0", "got 0", "got -2, below 0\nHint: look at the sign",
+                        "got -3, below 0\nHint: look at the sign"]
+
+
+def crashes_after_calling_the_library(images, num_steps):
+    try:
+        poisson_encode(images, num_steps)
+    except ExerciseError:  # the tripwire, swallowed: the check still sees the crash that follows
+        pass
+    raise ValueError("something else")
+
+
+def test_a_tripwire_is_removed_even_when_the_answer_fails_otherwise():
+    from snn_helpers.exercises.encoding import check_rate_encoder
+
+    with pytest.raises(ExerciseError, match="raised ValueError: something else"):
+        check_rate_encoder(crashes_after_calling_the_library)
+    assert encoding.poisson_encode is poisson_encode is globals()["poisson_encode"]
+    assert poisson_encode(torch.ones(3), 2).sum() == 6

@@ -1,8 +1,12 @@
 """The checks of notebook 01's exercises: the notebook's solutions pass, plausible wrong answers fail
-with a message that says what is wrong."""
+with a message that says what is wrong (and, repeated, a hint), never how to fix it."""
 import pytest
 import torch
+from notebook_solutions import assert_ladder, assert_refused
 from notebook_solutions import solution as notebook_solution
+
+from snn_helpers import latency_encode, poisson_encode
+from snn_helpers.encoding import encode
 
 from snn_helpers.exercises import ExerciseError
 from snn_helpers.exercises.encoding import check_latency_encoder, check_rate_encoder
@@ -52,19 +56,37 @@ def returns_probabilities(images, num_steps):
     return images.expand(num_steps, *images.shape) * 1.0
 
 
-@pytest.mark.parametrize("encoder, message", [
-    (returns_the_image, r"shape \[40, 21\].*expected \[200, 40, 21\]"),
-    (fires_with_one_minus_x, r"black pixels \(intensity 0\) fired \d+ times"),
-    (fires_with_x_squared, r"fires 0\.\d+ of the time for a pixel of intensity 0\.\d+; it should be within"),
-    (one_draw_for_all_steps, r"the steps are not independent: 100% of the pixels"),
-    (one_draw_per_step_for_all_pixels, r"the pixels are not independent"),
-    (new_draw_every_other_step, r"the steps are not independent: a pixel .* repeats its previous step"),
-    (returns_booleans, r"dtype torch.bool.*float"),
-    (returns_probabilities, r"neither 0 nor 1"),
-])
-def test_wrong_rate_encoders_fail_saying_what_is_wrong(encoder, message):
-    with pytest.raises(ExerciseError, match=message):
-        check_rate_encoder(encoder)
+RATE_MISTAKES = [  # (wrong answer, what its first message must say, the fix it must not give away)
+    (returns_the_image, r"shape \[40, 21\].*expected \[200, 40, 21\]", "torch.rand"),
+    (fires_with_one_minus_x, r"black pixels \(intensity 0\) fired \d+ times", "< images"),
+    (fires_with_x_squared, r"fires 0\.\d+ of the time for a pixel of intensity 0\.\d+; it should be within",
+     "below the intensity"),
+    (one_draw_for_all_steps, r"the steps are not independent: 100% of the pixels", "time dimension in the shape"),
+    (one_draw_per_step_for_all_pixels, r"the pixels are not independent", ("*images.shape", "one random number per")),
+    (new_draw_every_other_step, r"the steps are not independent: a pixel .* repeats its previous step",
+     ("time dimension in the shape", "num_steps, *images.shape")),
+    (returns_booleans, r"dtype torch.bool.*floats", ".float()"),
+    (returns_probabilities, r"neither 0 nor 1", ("torch.rand", "bernoulli")),
+]
+
+
+@pytest.mark.parametrize("encoder, symptom, fix", RATE_MISTAKES, ids=[w.__name__ for w, _, _ in RATE_MISTAKES])
+def test_wrong_rate_encoders_show_the_symptom_then_a_hint(encoder, symptom, fix):
+    assert_ladder(check_rate_encoder, encoder, symptom, fix)
+
+
+def rate_by_the_library(images, num_steps):
+    return poisson_encode(images, num_steps)
+
+
+def rate_by_the_dispatcher(images, num_steps):
+    return encode(images, num_steps, "rate")
+
+
+@pytest.mark.parametrize("wrapper", [rate_by_the_library, rate_by_the_dispatcher])
+def test_the_rate_check_refuses_the_library(wrapper):
+    assert_refused(check_rate_encoder, wrapper, poisson_encode)
+    assert poisson_encode(torch.ones(2), 3).sum() == 6  # still works outside the check
 
 
 def test_the_notebooks_rate_encoder_passes(capsys):
@@ -129,18 +151,28 @@ def time_first_in_the_wrong_place(images, num_steps):
     return spikes.float().movedim(0, -1)
 
 
-@pytest.mark.parametrize("encoder, message", [
-    (bright_fires_late, r"bright pixels fire late, but they must fire early"),
+LATENCY_MISTAKES = [  # (wrong answer, what its first message must say, the fix it must not give away)
+    (bright_fires_late, r"bright pixels fire late, but they must fire early", "1 - x"),
     (floors_instead_of_rounding, r"fire at the wrong step: a pixel of intensity .* should fire at step \d+ .*"
-                                 r"round with torch.round"),
-    (black_fires_at_the_last_step, r"black pixel \(intensity 0\) fired 1 time"),
-    (fires_from_its_step_on, r"fired \d+ times; in a latency code every pixel fires at most once"),
-    (divides_by_num_steps, r"lit pixels never fired"),
-    (time_first_in_the_wrong_place, r"expected \[10, 16, 16\] = \[num_steps, \*images.shape\]"),
-])
-def test_wrong_latency_encoders_fail_saying_what_is_wrong(encoder, message):
-    with pytest.raises(ExerciseError, match=message):
-        check_latency_encoder(encoder)
+                                 r"but yours fires at step", "use torch.round"),
+    (black_fires_at_the_last_step, r"black pixel \(intensity 0\) fired 1 time", "images > 0"),
+    (fires_from_its_step_on, r"fired \d+ times; in a latency code every pixel fires at most once", "=="),
+    (divides_by_num_steps, r"lit pixels never fired", "num_steps - 1)"),
+    (time_first_in_the_wrong_place, r"expected \[10, 16, 16\] = \[num_steps, \*images.shape\]", "reshape"),
+]
+
+
+@pytest.mark.parametrize("encoder, symptom, fix", LATENCY_MISTAKES, ids=[w.__name__ for w, _, _ in LATENCY_MISTAKES])
+def test_wrong_latency_encoders_show_the_symptom_then_a_hint(encoder, symptom, fix):
+    assert_ladder(check_latency_encoder, encoder, symptom, fix)
+
+
+def latency_by_the_library(images, num_steps):
+    return latency_encode(images, num_steps)
+
+
+def test_the_latency_check_refuses_the_library():
+    assert_refused(check_latency_encoder, latency_by_the_library, latency_encode)
 
 
 def test_the_notebooks_latency_encoder_passes(capsys):

@@ -1,12 +1,15 @@
-"""The checks of notebook 06's exercises: the notebook's solutions pass, plausible mistakes are named."""
+"""The checks of notebook 06's exercises: the notebook's solutions pass, plausible mistakes are named
+by their symptom (and, repeated, with a hint), never by their fix; the library's own is refused."""
 import math
 
+import numpy as np
 import pytest
 import torch
+from notebook_solutions import assert_ladder, assert_refused
 from notebook_solutions import solution as notebook_solution
 
-from snn_helpers.exercises import ExerciseError
 from snn_helpers.exercises.nir import check_nir_lif_parameters, check_nir_lif_step
+from snn_helpers.nir_graph import lif_parameters
 
 
 def solution(grade_id: str):
@@ -43,16 +46,45 @@ def tau_infinite_for_beta_one_minus(beta, dt):
     return math.inf, 1.0
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (tau_from_beta_not_one_minus_beta, r"keep 1 - dt/tau = .* but it should keep beta"),
-    (r_left_at_one, r"your r = 1 scales the input current by r\*dt/tau = .*must be 1"),
-    (dt_forgotten, r"for beta = 0.9 and dt = 0.0001, your tau = 10 makes one Euler step keep"),
-    (only_tau, r"must return two numbers \(tau, r\), got float"),
-    (tau_infinite_for_beta_one_minus, r"both must be positive numbers"),
-])
-def test_wrong_parameters_are_named(wrong, message):
-    with pytest.raises(ExerciseError, match=message):
-        check_nir_lif_parameters(wrong)
+def float32_tau_only(beta, dt):  # right for tau, r left at 1, in float32: still the r message
+    return torch.tensor(dt / (1 - beta), dtype=torch.float32), torch.tensor(1.0)
+
+
+PARAMETER_MISTAKES = [  # (wrong answer, what its first message must say, the fix it must not give away)
+    (tau_from_beta_not_one_minus_beta, r"keep 1 - dt/tau = .* but it should keep beta", "dt / (1 - beta)"),
+    (r_left_at_one, r"your r = 1 scales the input current by r\*dt/tau = .*a factor of 1", "tau / dt"),
+    (dt_forgotten, r"for beta = 0.9 and dt = 0.0001, your tau = 10 makes one Euler step keep", "dt / (1 - beta)"),
+    (only_tau, r"must return two numbers \(tau, r\), got float", "return tau, r"),
+    (tau_infinite_for_beta_one_minus, r"both must be positive numbers", "dt / (1 - beta)"),
+    (float32_tau_only, r"your r = 1 scales the input current", "tau / dt"),
+]
+
+
+@pytest.mark.parametrize("wrong, symptom, fix", PARAMETER_MISTAKES, ids=[w.__name__ for w, _, _ in PARAMETER_MISTAKES])
+def test_wrong_parameters_show_the_symptom_then_a_hint(wrong, symptom, fix):
+    assert_ladder(check_nir_lif_parameters, wrong, symptom, fix)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, np.float32])
+def test_the_right_algebra_passes_in_float32_too(dtype, capsys):
+    def in_dtype(beta, dt):
+        if isinstance(dtype, torch.dtype):
+            beta, dt = torch.tensor(beta, dtype=dtype), torch.tensor(dt, dtype=dtype)
+        else:
+            beta, dt = dtype(beta), dtype(dt)
+        tau = dt / (1 - beta)
+        return tau, tau / dt
+    check_nir_lif_parameters(in_dtype)
+    assert capsys.readouterr().out.startswith("✓")
+
+
+def parameters_by_the_library(beta, dt):
+    parameters = lif_parameters(beta, 1.0, size=1, dt=dt)
+    return float(parameters["tau"][0]), float(parameters["r"][0])
+
+
+def test_the_parameter_check_refuses_the_library():
+    assert_refused(check_nir_lif_parameters, parameters_by_the_library, lif_parameters)
 
 
 def fires_at_the_threshold(v, current, tau, r, v_threshold, dt):
@@ -88,17 +120,21 @@ def stub(v, current, tau, r, v_threshold, dt):
     raise NotImplementedError()
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (fires_at_the_threshold, r"exactly v_threshold = 1.0 spiked; NIR \(and snnTorch\) fire only strictly above"),
-    (resets_by_subtraction, r"after a spike v_next must be v_reset = 0"),
-    (forgets_the_leak, r"neurons spike when they should not or stay silent"),
-    (bool_spikes, r"spikes must be a floating-point tensor, got torch.bool"),
-    (silent_neurons_keep_the_old_potential, r"neurons that did not spike must keep the new potential"),
-    (stub, r"`stub` is not written yet"),
-])
-def test_wrong_steps_are_named(wrong, message):
-    with pytest.raises(ExerciseError, match=message):
-        check_nir_lif_step(wrong)
+STEP_MISTAKES = [  # (wrong answer, what its first message must say, the fix it must not give away)
+    (fires_at_the_threshold, r"exactly v_threshold = 1.0 spiked; NIR \(and snnTorch\) fire only strictly above",
+     "v > v_threshold"),
+    (resets_by_subtraction, r"after a spike v_next must be v_reset = 0", "torch.where"),
+    (forgets_the_leak, r"neurons spike when they should not or stay silent", "-v + r"),
+    (bool_spikes, r"spikes must be a floating-point tensor, got torch.bool", ".to(v.dtype)"),
+    (silent_neurons_keep_the_old_potential, r"neurons that did not spike must keep the new potential",
+     "torch.where(spikes"),
+    (stub, r"`stub` is not written yet", "dt / tau"),
+]
+
+
+@pytest.mark.parametrize("wrong, symptom, fix", STEP_MISTAKES, ids=[w.__name__ for w, _, _ in STEP_MISTAKES])
+def test_wrong_steps_show_the_symptom_then_a_hint(wrong, symptom, fix):
+    assert_ladder(check_nir_lif_step, wrong, symptom, fix)
 
 
 def test_the_step_check_does_not_touch_the_caller_random_state():

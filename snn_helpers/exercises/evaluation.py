@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from ..plots import confusion_counts, top_classes
-from . import attempt, expect, passed
+from ..plots import confusion_counts, confusion_matrix, describe_leader, tie_note, top_classes
+from . import attempt, exercise, expect, fail, passed, reword
 
 __all__ = ["check_confusion", "check_predict_with_ties"]
 
@@ -25,34 +25,39 @@ def _random_labels(n: int, num_classes: int, seed: int) -> tuple[torch.Tensor, t
 
 
 def _check_table(table, preds, truth, num_classes: int) -> None:
-    expect(isinstance(table, torch.Tensor),
-           f"confusion_by_hand should return a torch tensor, but it returned a {type(table).__name__}")
-    expect(tuple(table.shape) == (num_classes, num_classes),
+    expect(isinstance(table, torch.Tensor), "not a tensor",
+           f"confusion_by_hand should return a torch tensor, but it returned a {type(table).__name__}",
+           "look at what your last line returns, and at what you built the table from")
+    expect(tuple(table.shape) == (num_classes, num_classes), "shape",
            f"with num_classes={num_classes} the table should have shape [{num_classes}, {num_classes}] "
            f"(one row per true class, one column per predicted class, even for classes that never "
-           f"occur), but yours has shape {list(table.shape)}")
-    expect(not table.is_floating_point() and table.dtype != torch.bool,
-           f"the table counts images, so it should hold whole numbers (an integer dtype such as "
-           f"torch.long), but yours has dtype {table.dtype}")
+           f"occur), but yours has shape {list(table.shape)}",
+           "where does the size of your table come from: the argument, or the data?")
+    expect(not table.is_floating_point() and table.dtype != torch.bool, "dtype",
+           f"the table counts images, so it should hold whole numbers (an integer dtype), but yours has "
+           f"dtype {table.dtype}", "torch.zeros makes floats unless it is told otherwise")
     expected = confusion_counts(preds, truth, num_classes)
     table = table.long()
-    expect(int(table.sum()) == len(truth),
+    expect(int(table.sum()) == len(truth), "total",
            f"your table adds up to {int(table.sum())}, but there are {len(truth)} images: every image "
-           f"belongs in exactly one cell, row = its true label, column = the prediction")
+           f"belongs in exactly one cell", "count how many times your loop adds 1, and for which images")
     for row in range(num_classes):
         want, got = int((truth == row).sum()), int(table[row].sum())
         if want != got and int((preds == row).sum()) == got:
-            expect(False, f"row {row} should count the images whose TRUE label is {row} ({want} of them, "
-                          f"spread over the columns by prediction); yours counts the {got} images "
-                          f"PREDICTED as {row}: swap rows and columns, table[true, predicted]")
-        expect(want == got, f"row {row} adds up to {got}, but {want} images have the true label {row}")
+            fail("rows are predictions",
+                 f"row {row} should count the images whose TRUE label is {row} ({want} of them, spread over the "
+                 f"columns by prediction); yours counts the {got} images PREDICTED as {row}",
+                 "in table[i, j] the first index picks the row: which of truth and preds gives it in your code?")
+        expect(want == got, "row total", f"row {row} adds up to {got}, but {want} images have the true label {row}",
+               "each image adds 1 to the row of its true label")
     wrong = (table != expected).nonzero()
     if len(wrong):
         i, j = (int(v) for v in wrong[0])
-        expect(False, f"entry [{i}, {j}] should be {int(expected[i, j])} (images of digit {i} predicted "
-                      f"as {j}), but yours is {int(table[i, j])}")
+        fail("entry", f"entry [{i}, {j}] should be {int(expected[i, j])} (images of digit {i} predicted as {j}), "
+                      f"but yours is {int(table[i, j])}", "every pair (true label, prediction) adds 1 to one cell")
 
 
+@exercise(confusion_counts, confusion_matrix)
 def check_confusion(confusion_by_hand) -> None:
     """Check ``confusion_by_hand(preds, truth, num_classes)`` against :func:`confusion_counts`.
 
@@ -91,6 +96,7 @@ def _row(counts: torch.Tensor, k: int) -> str:
     return str([int(c) for c in counts[k]])
 
 
+@exercise(top_classes, describe_leader, tie_note)
 def check_predict_with_ties(predict_with_ties) -> None:
     """Check ``predict_with_ties(counts) -> (preds, tied)`` on spike counts with many ties.
 
@@ -106,37 +112,51 @@ def check_predict_with_ties(predict_with_ties) -> None:
     snn_helpers.exercises.ExerciseError: predict_with_ties should return two things, (preds, tied), but it returned Tensor
     """
     counts = _counts_with_ties()
-    n = len(counts)
-    answer = attempt(predict_with_ties, counts.clone())
-    expect(isinstance(answer, tuple) and len(answer) == 2,
+    n, classes = counts.shape
+    with reword(r"The size of tensor a \((\d+)\) must match the size of tensor b \((\d+)\)", "broadcast",
+                lambda m: f"`predict_with_ties` combined two tensors whose sizes do not line up (one has {m[1]} "
+                          f"entries where the other has {m[2]}); the counts are [{n}, {classes}]: {n} images, "
+                          f"{classes} classes",
+                f"print the shapes on the way: a maximum over the classes of [{n}, {classes}] counts has "
+                f"{n} values, one per image; to compare it with every class of its image it needs a second "
+                f"dimension"):
+        answer = attempt(predict_with_ties, counts.clone())
+    expect(isinstance(answer, tuple) and len(answer) == 2, "returns",
            f"predict_with_ties should return two things, (preds, tied), but it returned "
-           f"{type(answer).__name__}" + (f" of length {len(answer)}" if isinstance(answer, (tuple, list)) else ""))
+           f"{type(answer).__name__}" + (f" of length {len(answer)}" if isinstance(answer, (tuple, list)) else ""),
+           "a function gives back two things as `return a, b`")
     preds, tied = answer
-    for name, value, kind in (("preds", preds, "an integer"), ("tied", tied, "a boolean")):
-        expect(isinstance(value, torch.Tensor),
-               f"{name} should be a torch tensor, but it is a {type(value).__name__}")
-        expect(tuple(value.shape) == (n,),
-               f"{name} should have one entry per image, shape [{n}] for counts of shape [{n}, 10], "
-               f"but it has shape {list(value.shape)}")
-    expect(not preds.is_floating_point() and preds.dtype != torch.bool,
-           f"preds should hold class numbers (an integer dtype such as torch.long), but its dtype is {preds.dtype}")
-    expect(tied.dtype == torch.bool, f"tied should be True/False per image (dtype torch.bool), "
-                                     f"but its dtype is {tied.dtype}")
+    for name, value in (("preds", preds), ("tied", tied)):
+        expect(isinstance(value, torch.Tensor), "not a tensor",
+               f"{name} should be a torch tensor, but it is a {type(value).__name__}",
+               "torch operations on the counts give tensors")
+        expect(tuple(value.shape) == (n,), "shape",
+               f"{name} should have one entry per image, shape [{n}] for counts of shape [{n}, {classes}], "
+               f"but it has shape {list(value.shape)}", "one value per image: which dimension is left over?")
+    expect(not preds.is_floating_point() and preds.dtype != torch.bool, "dtype",
+           f"preds should hold class numbers (an integer dtype), but its dtype is {preds.dtype}",
+           "the index of the largest count is already an integer")
+    expect(tied.dtype == torch.bool, "dtype", f"tied should be True/False per image (dtype torch.bool), "
+                                              f"but its dtype is {tied.dtype}",
+           "a comparison gives booleans")
     for k in range(n):
         leaders = top_classes(counts[k])
         got = int(preds[k])
-        expect(got in leaders,
+        expect(got in leaders, "not the top",
                f"image {k} has counts {_row(counts, k)}: class {leaders[0]} has the most spikes "
                f"({int(counts[k].max())}), but you predicted {got}"
-               + (f" ({int(counts[k, got])} spikes)" if 0 <= got < counts.shape[1] else ""))
-        expect(got == leaders[0],
+               + (f" ({int(counts[k, got])} spikes)" if 0 <= got < classes else ""),
+               "the prediction is the class with the MOST spikes")
+        expect(got == leaders[0], "tie order",
                f"image {k} has counts {_row(counts, k)}: classes {leaders} tie; you predicted {got}, but "
-               f"argmax (and the network's read-out) names the lowest tied class, {leaders[0]}")
+               f"the network's read-out names the lowest tied class, {leaders[0]}",
+               "the task says how a tie is broken, and which torch function breaks it that way")
         if len(leaders) > 1 and not bool(tied[k]):
             silent = " (no output spike at all: every class ties at 0)" if counts[k].max() == 0 else ""
-            expect(False, f"image {k} has counts {_row(counts, k)}: classes {leaders} share the top "
-                          f"count{silent}, so it is a tie, but your tied[{k}] is False")
-        expect(len(leaders) > 1 or not bool(tied[k]),
+            fail("missed tie", f"image {k} has counts {_row(counts, k)}: classes {leaders} share the top "
+                               f"count{silent}, so it is a tie, but your tied[{k}] is False",
+                 "count the classes that reach the top count, zero counts included")
+        expect(len(leaders) > 1 or not bool(tied[k]), "false tie",
                f"image {k} has counts {_row(counts, k)}: class {leaders[0]} alone has the most spikes, "
-               f"so it is no tie, but your tied[{k}] is True")
+               f"so it is no tie, but your tied[{k}] is True", "a tie needs two classes or more at the top")
     passed(f"your predictions agree with argmax on all {n} images and flag the {int(tied.sum())} ties")

@@ -13,8 +13,9 @@ import math
 
 import torch
 
-from ..neurons import LIF, SURROGATES, after_reset
-from . import ExerciseError, attempt, expect, passed
+from .. import widgets
+from ..neurons import LIF, SURROGATES, SurrogateSpike, after_reset, spike
+from . import attempt, exercise, expect, fail, passed, reword
 
 # Potentials may differ from the library's in the last bits (another order of the same additions).
 TOLERANCE = 1e-5
@@ -45,23 +46,24 @@ def _describe(value) -> str:
 def _neuron_outputs(function, name: str, currents: torch.Tensor, beta: float, threshold: float):
     """Call ``function(currents, beta, threshold)``; check it returns (spikes [T], potentials [T])."""
     result = attempt(function, currents.clone(), beta, threshold)
-    expect(isinstance(result, (tuple, list)) and len(result) == 2,
-           f"`{name}` should return two tensors, (spikes, potentials), got {_describe(result)}")
+    expect(isinstance(result, (tuple, list)) and len(result) == 2, "returns",
+           f"`{name}` should return two tensors, (spikes, potentials), got {_describe(result)}",
+           "look at the `return` line: a function gives back two things as `return a, b`")
     steps = len(currents)
     for what, value in zip(("spikes", "potentials"), result):
-        expect(isinstance(value, torch.Tensor),
-               f"the {what} that `{name}` returns should be a tensor of shape [{steps}], got "
-               f"{_describe(value)}: collect one value per step and `torch.stack` them")
-        expect(tuple(value.shape) == (steps,),
-               f"for {steps} input currents the {what} should have shape [{steps}] (one value per time "
-               f"step), got {list(value.shape)}")
-        expect(value.is_floating_point(),
-               f"the {what} should be a float tensor, got {value.dtype}: turn a comparison into 0.0/1.0 "
-               f"with `.float()`")
+        expect(isinstance(value, torch.Tensor), "not a tensor",
+               f"the {what} that `{name}` returns should be a tensor of shape [{steps}], got {_describe(value)}",
+               "a Python list of 0-dimensional tensors is not yet a tensor; torch has a function that joins them")
+        expect(tuple(value.shape) == (steps,), "shape",
+               f"for {steps} input currents the {what} should have shape [{steps}] (one value per time step), "
+               f"got {list(value.shape)}", "one value per step: print len() of what you collect in the loop")
+        expect(value.is_floating_point(), "dtype", f"the {what} should be a float tensor, got {value.dtype}",
+               "a comparison gives True/False; tensors have a method that turns them into 0.0/1.0")
     spikes, potentials = (value.detach().double() for value in result)
     wrong = spikes[(spikes != 0) & (spikes != 1)]
     if len(wrong):
-        raise ExerciseError(f"spikes must be 0.0 or 1.0, but yours include {wrong[0].item():g}")
+        fail("not 0 or 1", f"spikes must be 0.0 or 1.0, but yours include {wrong[0].item():g}",
+             "a spike is the result of the comparison with θ, nothing else")
     return spikes, potentials
 
 
@@ -70,49 +72,58 @@ def _close(a, b) -> bool:
 
 
 def _potential_error(t: int, got: float, current: torch.Tensor, reference, beta: float, threshold: float,
-                     reset: str) -> str:
-    """Why the potential at step ``t`` is ``got`` and not the reference's, as far as we can tell."""
+                     reset: str) -> tuple[str, str, str]:
+    """(kind, symptom, hint): why the potential at step ``t`` is ``got`` and not the reference's, as far
+    as we can tell."""
     ref_spikes, ref_potentials, ref_after = reference
     expected = float(ref_potentials[t])
     before = float(ref_after[t - 1]) if t > 0 else 0.0  # M[t-1], the membrane after the last reset
     i = float(current[t])
     where = f"at step {t} your potential before the reset is {got:.4f}, but it should be"
     if _close(got, beta * (before + i)) and not _close(expected, beta * (before + i)):
-        return (f"{where} β·M[t−1] + I[t] = {beta:g}·{before:.4f} + {i:.4f} = {expected:.4f}. Yours is "
-                f"β·(M[t−1] + I[t]): leak the old membrane first, then add this step's input.")
+        return ("leak order", f"{where} β·M[t−1] + I[t] = {beta:g}·{before:.4f} + {i:.4f} = {expected:.4f}; yours "
+                              f"equals β·(M[t−1] + I[t]) = {got:.4f}",
+                "which terms does β multiply in U[t] = β·M[t−1] + I[t], and which in your code?")
     if ref_spikes[t] == 1 and _close(got, float(ref_after[t])):
-        return (f"at step {t} the neuron fires (U = {expected:.4f} ≥ θ = {threshold:g}), and your potential "
-                f"shows {got:.4f}, the membrane after the reset. Return U[t], the potential before the "
-                f"reset, and carry M[t] to the next step.")
+        return ("returns after reset",
+                f"at step {t} the neuron fires (U = {expected:.4f} ≥ θ = {threshold:g}), and your potential "
+                f"shows {got:.4f}, the membrane after the reset; the potentials should be U[t], before the reset",
+                "the value compared with θ and the value carried to the next step differ after a spike; "
+                "which one do you append?")
     if t > 0 and ref_spikes[t - 1] == 1:
         fired = f"The neuron fired at step {t - 1} (U = {float(ref_potentials[t - 1]):.4f})"
         previous = float(ref_potentials[t - 1])
         if _close(got, beta * previous + i):
-            return (f"your neuron never drops back after a spike. {fired}, yet at step {t} your potential "
-                    f"is β·U[t−1] + I[t] = {got:.4f} as if nothing happened; it should be {expected:.4f}. "
-                    f"Did you forget the reset?")
+            return ("no reset", f"your neuron never drops back after a spike. {fired}, yet at step {t} your "
+                                f"potential is β·U[t−1] + I[t] = {got:.4f} as if nothing happened; it should be "
+                                f"{expected:.4f}", "what does the third equation do to the membrane after a spike?")
         if reset == "zero" and _close(got, beta * (previous - threshold) + i):
-            return (f"{fired}, and your neuron subtracted θ from its membrane ({where} {expected:.4f}). "
-                    f"This neuron resets to zero: M[t] = U[t]·(1 − S[t]).")
+            return ("wrong reset", f"{fired}, and your neuron kept U − θ of its membrane ({where} {expected:.4f})",
+                    "this neuron resets to zero: what is left of the membrane after a spike?")
         if reset == "subtract" and _close(got, i):
-            return (f"{fired}, and your neuron reset its membrane to zero: {where} {expected:.4f}. This "
-                    f"neuron subtracts the threshold, M[t] = U[t] − θ·S[t], so the surplus above θ is kept.")
+            return ("wrong reset", f"{fired}, and your neuron kept nothing of its membrane: {where} {expected:.4f}",
+                    "reset by subtraction keeps the surplus above θ")
         if reset == "subtract" and _close(got, beta * previous + i - threshold):
-            return (f"{fired}. {where[0].upper()}{where[1:]} {expected:.4f}: you subtracted θ after the leak "
-                    f"(β·U[t−1] + I[t] − θ). Subtract it before: M[t−1] = U[t−1] − θ, then "
-                    f"U[t] = β·M[t−1] + I[t].")
-        return f"{fired}, so M[t−1] = {before:.4f}; {where} β·M[t−1] + I[t] = {expected:.4f}."
+            return ("subtract after leak", f"{fired}. {where[0].upper()}{where[1:]} {expected:.4f}; yours "
+                                           f"equals β·U[t−1] + I[t] − θ = {got:.4f}",
+                    "β leaks the membrane after the reset, M[t−1]; is θ inside or outside the leak in your code?")
+        return ("after a spike", f"{fired}, so M[t−1] = {before:.4f}; {where} β·M[t−1] + I[t] = {expected:.4f}",
+                "print the membrane your code carries from the spike to the next step")
     start = " (the membrane starts at M[−1] = 0)" if t == 0 else ""
-    return f"{where} β·M[t−1] + I[t] = {beta:g}·{before:.4f} + {i:.4f} = {expected:.4f}{start}."
+    return ("potential", f"{where} β·M[t−1] + I[t] = {beta:g}·{before:.4f} + {i:.4f} = {expected:.4f}{start}",
+            "print your potential, membrane and spike at every step and compare them with the equations")
 
 
-def _spike_error(t: int, potential: float, got: float, threshold: float) -> str:
+def _spike_error(t: int, potential: float, got: float, threshold: float) -> tuple[str, str, str]:
     if potential == threshold and got == 0:
-        return (f"at step {t} your potential is exactly θ = {threshold:g} and your neuron does not fire: the "
-                f"spike condition is U[t] ≥ θ, not U[t] > θ.")
+        return ("at threshold", f"at step {t} your potential is exactly θ = {threshold:g} and your neuron does "
+                                f"not fire; U[t] = θ counts as reaching the threshold",
+                "look at the comparison in your spike condition")
     if got == 1:
-        return f"at step {t} your neuron fires although U = {potential:.4f} is below θ = {threshold:g}."
-    return f"at step {t} U = {potential:.4f} reaches θ = {threshold:g}, yet your neuron does not fire."
+        return ("fires below", f"at step {t} your neuron fires although U = {potential:.4f} is below "
+                               f"θ = {threshold:g}", "look at the comparison in your spike condition")
+    return ("silent", f"at step {t} U = {potential:.4f} reaches θ = {threshold:g}, yet your neuron does not fire",
+            "look at the comparison in your spike condition")
 
 
 def _check_neuron(function, reset: str) -> int:
@@ -133,7 +144,8 @@ def _check_neuron(function, reset: str) -> int:
                 reason = _spike_error(t, float(potentials[t]), float(spikes[t]), threshold)
             else:
                 continue
-            raise ExerciseError(f"With {description} (β = {beta:g}, θ = {threshold:g}): {reason}")
+            kind, symptom, hint = reason
+            fail(kind, f"With {description} (β = {beta:g}, θ = {threshold:g}): {symptom}.", hint)
         checked += len(currents)
     return checked
 
@@ -152,13 +164,18 @@ def _constant_input_summary(function, name: str, reset: str) -> str:
     spikes, _ = _neuron_outputs(function, name, currents, beta, threshold)
     fired = spikes.nonzero().flatten().tolist()
     predicted = _first_spike_by_formula(float(currents[0]), beta, threshold, len(currents))
-    expect(fired and fired[0] == predicted,
+    expect(fired and fired[0] == predicted, "first spike",
            f"on a constant current your neuron first fires at step {fired[0] if fired else 'never'}; the "
-           f"geometric sum I·(1 − β^(t+1))/(1 − β) first reaches θ at step {predicted}")
+           f"geometric sum I·(1 − β^(t+1))/(1 − β) first reaches θ at step {predicted}",
+           "print your potentials on this constant current next to the geometric sum")
     return (f"first spike at step {predicted} on a constant current (I = {float(currents[0]):g}, β = {beta:g}, "
             f"θ = {threshold:g}), where I·(1 − β^(t+1))/(1 − β) first reaches θ")
 
 
+_NEURON_LIBRARY = (widgets.lif_response, LIF, after_reset)
+
+
+@exercise(*_NEURON_LIBRARY)
 def check_lif_by_hand(lif_by_hand) -> None:
     """Exercise 2.1: ``lif_by_hand(currents [T], beta, threshold) -> (spikes [T], potentials [T])``.
 
@@ -179,6 +196,7 @@ def check_lif_by_hand(lif_by_hand) -> None:
            f"{len(_inputs('zero'))} input sequences; {summary}")
 
 
+@exercise(*_NEURON_LIBRARY)
 def check_lif_subtract(lif_subtract) -> None:
     """Exercise 2.2: the same neuron with reset by subtraction, ``M[t] = U[t] − θ·S[t]``.
 
@@ -202,6 +220,7 @@ def _named(function, name: str):
     return function
 
 
+@exercise(SURROGATES["arctan"], SurrogateSpike, spike)
 def check_arctan_spike(spike_class) -> None:
     """Exercise 2.3: ``spike_class.apply(mem, threshold, slope)`` is the step forward and the
     arctan surrogate ``(k/2) / (1 + (π/2·k·(U − θ))²)`` times ``grad_output`` backward.
@@ -214,60 +233,73 @@ def check_arctan_spike(spike_class) -> None:
     snn_helpers.exercises.ExerciseError: pass the class itself, a subclass of torch.autograd.Function, got a value of type ...
     """
     name = getattr(spike_class, "__name__", type(spike_class).__name__)
-    expect(isinstance(spike_class, type) and issubclass(spike_class, torch.autograd.Function),
-           f"pass the class itself, a subclass of torch.autograd.Function, got {_describe(spike_class)}")
+    expect(isinstance(spike_class, type) and issubclass(spike_class, torch.autograd.Function), "not a class",
+           f"pass the class itself, a subclass of torch.autograd.Function, got {_describe(spike_class)}",
+           "the check takes the class's name alone, without `.apply` or parentheses")
     threshold, slope = 0.5, 3.0  # not 1 and 2, so that a hard-coded threshold or slope shows
     mem = torch.tensor([-1.0, -0.2, 0.2, 0.4, 0.45, 0.5, 0.55, 0.6, 0.8, 1.2, 2.0], requires_grad=True)
     at_threshold = int((mem == threshold).nonzero())
 
-    out = attempt(_named(lambda *args: spike_class.apply(*args), f"{name}.apply"), mem, threshold, slope)
-    expect(isinstance(out, torch.Tensor) and out.shape == mem.shape,
+    with reword(r"save_for_backward can only save variables, but argument (\d+) is of type (\w+)", "saved a number",
+                lambda m: f"`{name}.forward` handed ctx.save_for_backward a {m[2]} as its argument {m[1]} "
+                          f"(counting from 0); save_for_backward keeps tensors only, so the call failed. "
+                          f"Here threshold = {threshold:g} and slope = {slope:g} arrive as Python floats",
+                "the task says where tensors go and where plain numbers go"):
+        out = attempt(_named(lambda *args: spike_class.apply(*args), f"{name}.apply"), mem, threshold, slope)
+    expect(isinstance(out, torch.Tensor) and out.shape == mem.shape, "shape",
            f"forward should return spikes of the shape of mem {list(mem.shape)}, got "
-           f"{list(out.shape) if isinstance(out, torch.Tensor) else _describe(out)}")
-    expect(out.dtype == mem.dtype,
-           f"forward should return spikes in mem's dtype ({mem.dtype}), got {out.dtype}: use `.to(mem.dtype)`")
+           f"{list(out.shape) if isinstance(out, torch.Tensor) else _describe(out)}",
+           "one spike per potential: an element-wise comparison keeps the shape")
+    expect(out.dtype == mem.dtype, "dtype",
+           f"forward should return spikes in mem's dtype ({mem.dtype}), got {out.dtype}",
+           "a comparison gives booleans; tensors have a method that converts to another tensor's dtype")
     values = out.detach()
     odd = ((values != 0) & (values != 1)).nonzero().flatten()
     if len(odd):
-        raise ExerciseError(f"forward returned {values[odd[0]].item():.4f} for a membrane of {mem[odd[0]].item():g}: "
-                            f"the forward pass is the step, spikes of 0.0 or 1.0; the smooth arctan belongs "
-                            f"in backward only")
+        fail("smooth forward", f"forward returned {values[odd[0]].item():.4f} for a membrane of "
+                               f"{mem[odd[0]].item():g}; the forward pass gives spikes of 0.0 or 1.0",
+             "the smooth arctan only stands in for the step's derivative; what is the step itself?")
     step = (mem.detach() >= threshold).to(mem.dtype)
     wrong = (values != step).nonzero().flatten().tolist()
-    expect(wrong != [at_threshold],
-           f"at U = θ = {threshold:g} exactly your forward gives 0: a spike happens when U ≥ θ, not U > θ")
+    expect(wrong != [at_threshold], "at threshold",
+           f"at U = θ = {threshold:g} exactly your forward gives 0; U = θ counts as reaching the threshold",
+           "look at the comparison in your forward")
     if wrong:
         i = next(i for i in wrong if i != at_threshold)
-        raise ExerciseError(f"for U = {mem[i].item():g} and θ = {threshold:g} your forward gives "
-                            f"{values[i].item():g}; the step gives {step[i].item():g}")
+        fail("wrong step", f"for U = {mem[i].item():g} and θ = {threshold:g} your forward gives "
+                           f"{values[i].item():g}; the step gives {step[i].item():g}",
+             "the threshold arrives as an argument of forward; is that the number your comparison uses?")
 
     grad_output = torch.linspace(0.5, 2.0, len(mem))  # not all ones, so the chain rule shows
-    try:
+    with reword(r"returned an incorrect number of gradients \(expected (\d+), got (\d+)\)", "gradient count",
+                lambda m: f"`{name}.backward` returned {m[2]} value(s), but forward takes {m[1]} inputs "
+                          f"(mem, threshold, slope), and autograd wants one value per input",
+                "numbers such as threshold and slope get no gradient; autograd still wants a place-holder "
+                "for each"):
         attempt(_named(lambda: out.backward(grad_output), f"{name}.backward"))
-    except ExerciseError as err:
-        if "incorrect number of gradients" in str(err):
-            raise ExerciseError(f"{err}. backward returns one gradient per input of forward: the one "
-                                f"for mem, then None for threshold and None for slope.") from None
-        raise
     grad = mem.grad
-    expect(grad is not None, "no gradient reached mem: backward's first return value is the gradient for mem")
+    expect(grad is not None, "no gradient", "no gradient reached mem",
+           "backward's first return value is the one that reaches mem")
     surrogate = SURROGATES["arctan"](mem.detach() - threshold, slope)
     expected = grad_output * surrogate
     if not torch.allclose(grad, expected, rtol=1e-4, atol=1e-7):
-        expect(bool(grad.any()),
+        expect(bool(grad.any()), "zero gradient",
                "your backward returns zero gradient everywhere: that is the true derivative of the step, and "
-               "nothing could learn through it. Return grad_output times the arctan surrogate.")
-        expect(not torch.allclose(grad, surrogate, rtol=1e-4, atol=1e-7),
-               "your backward returns the surrogate but ignores grad_output, the gradient arriving from the "
-               "loss: multiply by it (chain rule).")
+               "nothing could learn through it", "the task's formula is what backward stands in for dS/dU")
+        expect(not torch.allclose(grad, surrogate, rtol=1e-4, atol=1e-7), "no chain rule",
+               f"your gradient for mem is the surrogate itself, whatever grad_output is (here grad_output runs "
+               f"from {grad_output[0]:g} to {grad_output[-1]:g})",
+               "grad_output is dL/dS, arriving from the loss; the chain rule turns it into dL/dU")
         peak = float(grad[at_threshold] / grad_output[at_threshold])
-        expect(_close(peak, slope / 2),
+        expect(_close(peak, slope / 2), "wrong peak",
                f"at U = θ your gradient is {peak:.4f} per unit of grad_output; the arctan surrogate peaks at "
-               f"k/2 = {slope / 2:g} for the slope k = {slope:g}.")
+               f"k/2 = {slope / 2:g} for the slope k = {slope:g}",
+               "work the task's formula out by hand at U = θ and compare it with your code's factors")
         t = int(((grad - expected).abs() / expected.abs().clamp_min(1e-7)).argmax())
-        raise ExerciseError(f"at U = {mem[t].item():g} (θ = {threshold:g}, k = {slope:g}) your gradient is "
-                            f"{(grad[t] / grad_output[t]).item():.4f} per unit of grad_output; the arctan "
-                            f"surrogate (k/2)/(1 + (π/2·k·(U − θ))²) gives {surrogate[t].item():.4f}.")
+        fail("wrong surrogate", f"at U = {mem[t].item():g} (θ = {threshold:g}, k = {slope:g}) your gradient is "
+                                f"{(grad[t] / grad_output[t]).item():.4f} per unit of grad_output; the arctan "
+                                f"surrogate (k/2)/(1 + (π/2·k·(U − θ))²) gives {surrogate[t].item():.4f}",
+             "compare your formula with the task's term by term: the factor π/2 and what is squared")
 
     # The same in double precision and against an independent derivative: gradcheck compares the
     # backward with finite differences of forward + arctan(π/2·k·(U − θ))/π. The forward's step
@@ -281,7 +313,8 @@ def check_arctan_spike(spike_class) -> None:
 
     ok = attempt(_named(lambda: torch.autograd.gradcheck(spike_plus_primitive, (away,), raise_exception=False),
                         f"{name} (in float64)"))
-    expect(ok, "in double precision (float64) your backward does not match the numerical derivative of "
-               "arctan(π/2·k·(U − θ))/π (torch.autograd.gradcheck): compute it from mem's own dtype")
+    expect(ok, "float64", "in double precision (float64) your backward does not match the numerical derivative of "
+               "arctan(π/2·k·(U − θ))/π (torch.autograd.gradcheck)",
+           "a constant or tensor made in float32 inside backward rounds a float64 gradient")
     passed(f"your {name} spikes where U ≥ θ and passes back grad_output × the arctan surrogate "
            f"(peak k/2 = {slope / 2:g} at θ for k = {slope:g}), in float32 and, by gradcheck, in float64")
