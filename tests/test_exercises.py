@@ -159,14 +159,3 @@ def test_the_teachers_guide_lists_every_exercise():
     assert len(titles) == len(EXERCISES), "every exercise needs a '### Exercise N.k · title' heading"
     for title in titles:
         assert title in guide, f"docs/teaching.md does not list {title!r}"
-
-
-def test_the_teachers_guide_quotes_each_notebooks_estimated_time():
-    from snn_helpers.paths import PROJECT_ROOT
-    guide = (PROJECT_ROOT / "docs" / "teaching.md").read_text()
-    for name, notebook in INSTRUCTOR.items():
-        opening = "\n".join(cell.source for cell in notebook.cells[:3] if cell.cell_type == "markdown")
-        found = re.search(r"\*\*Estimated time\.\*\* (\d+) minutes", opening)
-        assert found, f"{name}: the opening states no '**Estimated time.** N minutes'"
-        assert re.search(rf"\b{name[:2]} (?:takes )?about {found.group(1)}\b", guide), \
-            f"docs/teaching.md does not give {name[:2]}'s {found.group(1)} minutes"
