@@ -47,7 +47,13 @@ class LabTimeError(ValueError):
 
 @dataclass(frozen=True)
 class Estimate:
-    """What an estimated-time line states, in minutes (``words``: the words in view it counted)."""
+    """What an estimated-time line states, in minutes (``words``: the words in view it counted;
+    ``rate``: words a minute; ``exercises``: each exercise's minutes, in the notebook's order).
+
+    >>> Estimate(total=20, reading=15, words=1465, rate=100, exercises={}, running=5) == parse_estimate(
+    ...     "20 min: 15 min reading (1,465 words at 100 words a minute), no exercises, 5 min running.")
+    True
+    """
     total: int
     reading: int
     words: int
