@@ -428,7 +428,8 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
     Returns counts over all images: ``images``, ``output_spikes`` (this series'),
     ``differing_spikes`` (output neuron-steps where one fires and the other does not), ``ties`` (potentials
     exactly at the threshold, where the spike rules differ), ``margin`` (the smallest
-    ``|U - threshold|`` of any potential of this series' network), ``same_predictions``,
+    ``|U - threshold|`` of any potential of this series' network), ``closest`` (that potential itself, which
+    says on which side of the threshold it lay), ``same_predictions``,
     the accuracy of each (``accuracy``, ``accuracy_snntorch``), ``differing_images`` (images with at
     least one differing output spike) and ``unexplained_images``: those of them in which no potential,
     in any layer and step, came within :data:`NEAR_STEPS` float32 steps of the threshold. A tie or a
@@ -449,11 +450,13 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
     ...                                num_steps=5, generator=torch.Generator().manual_seed(0))
     >>> result["images"], result["differing_spikes"], result["unexplained_images"]
     (4, 0, 0)
+    >>> math.isclose(abs(result["closest"] - model.lifs[0].threshold), result["margin"], rel_tol=1e-6)
+    True
     """
     check_tensor("images", images)
     totals = dict.fromkeys(("output_spikes", "differing_spikes", "ties", "same_predictions", "correct",
                             "correct_snntorch", "differing_images", "unexplained_images"), 0)
-    threshold, margin = model.lifs[0].threshold, math.inf
+    threshold, margin, closest = model.lifs[0].threshold, math.inf, math.nan
     near = NEAR_STEPS * torch.finfo(torch.float32).eps * abs(threshold)
     for start in range(0, len(images), batch_size):
         x = poisson_encode(images[start:start + batch_size], num_steps, generator).flatten(2)
@@ -470,7 +473,11 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
                              for potential in record["potentials"]]).any(0)
         totals["differing_images"] += int(differ.sum())
         totals["unexplained_images"] += int((differ & ~close).sum())
-        margin = min([margin, *((potential - threshold).abs().min().item() for potential in record["potentials"])])
+        for potential in record["potentials"]:
+            distance = (potential - threshold).abs().flatten()
+            at = int(distance.argmin())
+            if distance[at].item() < margin:
+                margin, closest = distance[at].item(), potential.flatten()[at].item()
         totals["same_predictions"] += int((predicted == predicted_snntorch).sum())
         totals["correct"] += int((predicted == truth).sum())
         totals["correct_snntorch"] += int((predicted_snntorch == truth).sum())
@@ -478,7 +485,7 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
     return {"images": n, **{key: totals[key] for key in ("output_spikes", "differing_spikes", "ties",
                                                           "same_predictions", "differing_images",
                                                           "unexplained_images")},
-            "margin": margin, "accuracy": totals["correct"] / n, "accuracy_snntorch": totals["correct_snntorch"] / n}
+            "margin": margin, "closest": closest, "accuracy": totals["correct"] / n, "accuracy_snntorch": totals["correct_snntorch"] / n}
 
 
 def snntorch_spikes(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:

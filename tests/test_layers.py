@@ -24,7 +24,7 @@ LAYERS = [
     ["model", "plots"],
     ["training", "compare", "timesteps", "nir_graph"],
     ["shipped", "recipes", "handoff", "widgets", "exercises", "exercises.*"],
-    ["runner", "student", "site", "cli", "__main__", "__init__"],  # __init__: the package's names, loaded lazily
+    ["runner", "student", "site", "lab_time", "cli", "__main__", "__init__"],  # __init__: the package's names, loaded lazily
 ]
 
 
