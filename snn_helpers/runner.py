@@ -6,8 +6,11 @@ run from (the notebooks are not part of an installed package). Each one runs
 in a fresh kernel whose working folder is the notebook's own folder; the
 kernel is handed this process's MNIST and output folders as absolute paths
 (``SNN_DATA_DIR``, ``SNN_OUTPUT_DIR``), so it reads and writes where this
-process looks. The executed copy (with outputs) is written atomically to
-``build/executed/`` under the output folder; the notebooks are only read.
+process looks: the output folder is ``$SNN_OUTPUT_DIR`` (``make run`` sets the
+clone's root) or else the folder this process was started from, never the
+notebooks' own folder. The executed copy (with outputs) is written atomically
+to ``build/executed/`` under the output folder, the figures go to its
+``build/img/``; the notebooks are only read.
 """
 from __future__ import annotations
 
