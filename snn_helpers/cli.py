@@ -14,7 +14,7 @@ from .checkpoint import CheckpointError, check_checkpoint_path, save_checkpoint
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
 from .model import PRECISIONS
 from .nir_graph import NIRGraphError
-from .recipes import RECIPES, get_recipe, run_recipe
+from .recipes import ALIASES, RECIPES, get_recipe, run_recipe
 from .runtime import get_device
 from .shipped import export_model
 from .surrogates import REGISTRY
@@ -50,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train the SNN on MNIST and print test accuracy and wall time")
     train.add_argument("--root", default=None, help="data folder (default: $SNN_DATA_DIR or data/)")
-    train.add_argument("--recipe", choices=sorted(RECIPES), default="seed",
-                       help="named settings (default: seed); the options below override it")
+    train.add_argument("--recipe", choices=[*sorted(RECIPES), *ALIASES], default="baseline",
+                       help="named settings (default: baseline; seed is its old name); the options below override it")
     train.add_argument("--epochs", type=_positive_int("--epochs", 0), default=None, help="default: the recipe's (5)")
     train.add_argument("--num-steps", type=_positive_int("--num-steps"), default=None,
                        help="default: the recipe's (10)")

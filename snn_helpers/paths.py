@@ -137,7 +137,8 @@ def figure_dir() -> Path:
 
     >>> import tempfile
     >>> from unittest import mock
-    >>> with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {"SNN_OUTPUT_DIR": tmp, "SNN_QUICK": "0"}):
+    >>> full = {"SNN_QUICK": "0"}
+    >>> with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {**full, "SNN_OUTPUT_DIR": tmp}):
     ...     print(figure_dir().relative_to(tmp).as_posix(), figure_dir().is_dir())
     build/img True
     """
