@@ -7,8 +7,10 @@ import shlex
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from ._checks import check_file, check_float, check_int, check_path
+from .atomic import DiskFullError, folder_is_full, is_disk_full
 from .backend import BACKENDS, engine
 from .checkpoint import CheckpointError, check_checkpoint_path, save_checkpoint
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
@@ -188,11 +190,12 @@ def cmd_import_nir(args) -> int:
 
 
 def cmd_site(args) -> int:
-    from .site import SiteError, build_site  # imports nbformat only for this command
+    from .site import SiteError, build_site, site_dir  # imports nbformat only for this command
+    out = args.out if args.out is not None else site_dir(args.quick)
     try:
-        build_site(args.executed, args.out, quick=args.quick)
-    except SiteError as err:
-        print(f"error: {err}", file=sys.stderr)
+        build_site(args.executed, out, quick=args.quick)
+    except SiteError as err:  # Sphinx runs in its own process: a full disk shows as its failure
+        print(f"error: {DiskFullError(out) if folder_is_full(Path(out).parent) else err}", file=sys.stderr)
         return 2
     return 0
 
@@ -208,6 +211,11 @@ def main(argv=None) -> int:
         return {"fetch-data": cmd_fetch, "train": cmd_train, "run-notebooks": cmd_run_notebooks,
                 "site": cmd_site, "student": cmd_student, "export-nir": cmd_export_nir,
                 "import-nir": cmd_import_nir}[args.command](args)
-    except (MNISTDataError, CheckpointError, NIRGraphError) as err:
+    except (MNISTDataError, CheckpointError, NIRGraphError, DiskFullError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full disk met outside atomic_path (a library writing on its own)
+        if not is_disk_full(err):
+            raise
+        print(f"error: {DiskFullError(err.filename or 'its files')}", file=sys.stderr)
         return 2
