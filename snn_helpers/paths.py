@@ -197,14 +197,21 @@ def pretrained_dir() -> Path:
 
 
 def shown(path) -> Path:
-    """``path`` as messages show it: relative to the working folder when inside it.
+    """``path`` as messages show it: relative to the output folder, or else the working folder, when inside it.
 
-    path: a ``str`` or ``Path``; one outside the working folder comes back unchanged.
+    A notebook that ``make run`` executes runs in ``notebooks/`` but writes under
+    the clone's root, so its figures show as ``build/img/...``, as the README
+    names them, with no machine's absolute path in the executed copy.
 
-    >>> print(shown(Path.cwd() / "build" / "img" / "raster.png").as_posix())
-    build/img/raster.png
-    >>> print(shown("/elsewhere/snn.pt").as_posix())
-    /elsewhere/snn.pt
+    path: a ``str`` or ``Path``; one outside both folders comes back unchanged.
+
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"SNN_OUTPUT_DIR": "/srv/course"}):
+    ...     print(shown("/srv/course/build/img/raster.png").as_posix(), shown("/elsewhere/snn.pt").as_posix())
+    build/img/raster.png /elsewhere/snn.pt
     """
-    path, base = Path(path), Path.cwd()
-    return path.relative_to(base) if path.is_relative_to(base) else path
+    path = Path(path)
+    for base in (output_base(), Path.cwd()):
+        if path.is_relative_to(base):
+            return path.relative_to(base)
+    return path
