@@ -38,7 +38,7 @@ class DiskFullError(OSError):
     def __init__(self, path):
         self.path = Path(path)
         super().__init__(errno.ENOSPC, f"no space left on the disk to write {path}; the previous file there, "
-                         f"if any, is unchanged. Free some space, or write elsewhere (SNN_OUTPUT_DIR)", str(path))
+                         f"if any, is unchanged. Free some space and try again", str(path))
 
     def __str__(self) -> str:
         return self.strerror

@@ -123,8 +123,7 @@ def test_the_main_job_reports_a_notebooks_full_disk_in_one_line(tmp_path, monkey
     assert runner.main_job(quick=True) == 1
     err = capsys.readouterr().err
     assert err == ("error: a notebook failed, stopping: no space left on the disk to write checkpoints/snn.pt; "
-                   "the previous file there, if any, is unchanged. Free some space, or write elsewhere "
-                   "(SNN_OUTPUT_DIR)\n"), err
+                   "the previous file there, if any, is unchanged. Free some space and try again\n"), err
 
 
 @pytest.fixture
