@@ -4,8 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 REQ_HASH := $(shell sha256sum requirements.txt | cut -c1-16)
 STAMP := $(VENV)/.installed-$(REQ_HASH)
+# Every command here writes under this clone: checkpoints/ and build/ (figures in build/img/). A notebook run
+# any other way writes beside itself, in its working folder (snn_helpers/paths.py).
+export SNN_OUTPUT_DIR := $(CURDIR)
 
-.PHONY: setup data run site mathjax test lab student bench chromium clean
+.PHONY: setup data run figures site mathjax test lab student bench chromium clean
 
 setup: $(STAMP)
 	@$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v '^WARNING: Location' || true
@@ -21,11 +24,16 @@ data: setup
 	$(PY) -m snn_helpers fetch-data
 
 # Main job: fetch MNIST, execute every notebook in full mode (trains the SNN),
-# write executed copies to build/executed/, regenerate img/, print test accuracy,
-# then build the website from those copies and print where to open it.
+# write executed copies to build/executed/ and figures to build/img/, print test accuracy,
+# then build the website from those copies and print where to open it. Committed files stay as they are.
 run: data mathjax
 	$(PY) -m snn_helpers run-notebooks
 	$(PY) -m snn_helpers site
+
+# The README's figures, refreshed on request from the last make run: build/img/ over the committed img/.
+figures:
+	@for f in img/*; do test -f build/img/$${f#img/} || { echo "error: build/img/$${f#img/} is missing: run make run first" >&2; exit 1; }; done
+	cp $(patsubst img/%,build/img/%,$(wildcard img/*)) img/
 
 # The course as a website in build/site/, from build/executed/ (executes nothing).
 site: setup mathjax

@@ -1,11 +1,17 @@
-"""Project-wide pytest hook: the notebooks are only ever tested in quick mode.
+"""Project-wide pytest set-up: the notebooks are only ever tested in quick mode, and write under the clone.
 
 This file sits at the project root so that it is loaded for any test path,
-including ``pytest --nbval-lax notebooks/`` on its own.
+including ``pytest --nbval-lax notebooks/`` on its own. nbval starts each
+notebook's kernel in the notebook's folder, where the notebook would write its
+outputs; the test suite sends them to the clone's ``build/quick/`` instead, as
+``make test`` does (``SNN_OUTPUT_DIR``, unless it is set already).
 """
 import os
+from pathlib import Path
 
 import pytest
+
+os.environ.setdefault("SNN_OUTPUT_DIR", str(Path(__file__).resolve().parent))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,13 +1,93 @@
-"""Write files so that a crash never leaves a half-written one behind."""
+"""Write files so that a crash never leaves a half-written one behind, and a full disk says so.
+
+Every file the package writes goes through :func:`atomic_path` (checkpoints,
+figures and videos, JSON, executed and student notebooks, NIR graphs, the
+compiled kernels); MNIST is fetched into a temporary folder and renamed. A
+write that fails for lack of space raises :class:`DiskFullError`, whose one-line
+message names the file; the command line prints it and exits with status 2.
+"""
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
+import shutil
 import socket
+import subprocess
 import tempfile
 from pathlib import Path
+
+FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)  # no space left on the device; the user's disk quota exceeded
+FULL_BELOW = 1 << 20  # bytes: a folder with less free space than this, after a failed write, is full
+
+
+class DiskFullError(OSError):
+    """A file could not be written because its disk (or the user's quota) is full; the previous file is kept.
+
+    An ``OSError`` with ``errno.ENOSPC`` and ``filename`` the file, so code that
+    catches ``OSError`` still catches it; ``str()`` is a one-line message.
+
+    path: the file (or folder) that could not be written.
+
+    >>> print(DiskFullError("checkpoints/snn.pt"))  # doctest: +ELLIPSIS
+    no space left on the disk to write checkpoints/snn.pt; the previous file there, if any, is unchanged. ...
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        super().__init__(errno.ENOSPC, f"no space left on the disk to write {path}; the previous file there, "
+                         f"if any, is unchanged. Free some space and try again", str(path))
+
+    def __str__(self) -> str:
+        return self.strerror
+
+    def __reduce__(self):  # pickles (e.g. from a worker process) as it was built
+        return type(self), (self.path,)
+
+
+def is_disk_full(error: BaseException, folder=None) -> bool:
+    """True when ``error`` means that the disk holding ``folder`` is full.
+
+    That is when ``error``, or an exception it was raised from or during
+    (``__cause__``, ``__context__``), is an ``OSError`` with ``errno`` ENOSPC or
+    EDQUOT; or, for the writers' errors that carry no ``errno`` (a plain
+    ``RuntimeError``, as ``torch.save`` raises: ``[enforce fail at
+    inline_container.cc:...] unexpected pos``; a ``CalledProcessError`` of
+    ffmpeg), when ``folder`` has less than :data:`FULL_BELOW` bytes free. Call
+    it before the partly written file is removed, for that file is what fills
+    the disk. The package's own errors (subclasses) are never taken for a full disk.
+
+    error: the exception. folder: str or path of the folder written to, or ``None``.
+
+    >>> is_disk_full(OSError(errno.ENOSPC, "No space left on device"))
+    True
+    >>> is_disk_full(RuntimeError("unexpected pos 576 vs 534"), ".")  # this folder has space
+    False
+    """
+    first, seen = error, set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in FULL_ERRNOS:
+            return True
+        error = error.__cause__ or error.__context__
+    return folder is not None and type(first) in (RuntimeError, subprocess.CalledProcessError) \
+        and folder_is_full(folder)
+
+
+def folder_is_full(folder) -> bool:
+    """True when the disk holding ``folder`` has less than :data:`FULL_BELOW` bytes free (False if unreadable).
+
+    folder: str or path of an existing folder.
+
+    >>> folder_is_full(".")  # this folder's disk has room
+    False
+    """
+    try:
+        return shutil.disk_usage(folder).free < FULL_BELOW
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -23,6 +103,8 @@ def atomic_path(target):
     The temporary name records the host and process that write it; a process
     killed mid-write (SIGKILL, power cut) leaves its file behind, and the next
     write of the same ``target`` from that host removes it once that process is gone.
+    A write that fails because the disk is full (:func:`is_disk_full`) raises
+    :class:`DiskFullError` instead of the writer's own error.
 
     target: str or path of the file to write; its folder is created if needed.
 
@@ -37,21 +119,27 @@ def atomic_path(target):
     spikes
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    owner = f"{_host()}-{os.getpid()}"
-    _remove_orphans(target)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.{owner}.",
-                               suffix=f".tmp{target.suffix}")
-    os.close(fd)
+    tmp = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        owner = f"{_host()}-{os.getpid()}"
+        _remove_orphans(target)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.{owner}.",
+                                   suffix=f".tmp{target.suffix}")
+        os.close(fd)
         os.chmod(tmp, 0o666 & ~_umask())
         yield Path(tmp)
         with open(tmp, "r+b") as written:  # on disk before the rename, so a power cut cannot leave it empty
             os.fsync(written.fileno())
         os.replace(tmp, target)
+    except Exception as err:
+        if is_disk_full(err, target.parent if target.parent.is_dir() else None):  # before the partial file goes
+            raise DiskFullError(target) from err
+        raise
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
 
 def write_json(path, data, indent: int = 2) -> Path:

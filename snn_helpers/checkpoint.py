@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ._checks import check_path
-from .atomic import atomic_path
+from .atomic import DiskFullError, atomic_path
 
 REQUIRED_KEYS = ("model", "settings")
 RESUME_KEYS = REQUIRED_KEYS + ("optimizer", "epoch", "loss_history", "rng")
@@ -110,6 +110,7 @@ def save_checkpoint(path, payload: dict) -> Path:
     The temporary file is read back with ``weights_only=True`` before the
     rename, so a payload that :func:`load_checkpoint` would refuse is never
     written; on any error the previous file at ``path`` is left as it was.
+    A full disk raises :class:`~snn_helpers.atomic.DiskFullError` naming ``path``.
 
     path: str or path of the file (its folder is created if needed).
     payload: a dict with at least the keys ``"model"`` (a ``state_dict``) and
@@ -132,6 +133,8 @@ def save_checkpoint(path, payload: dict) -> Path:
         with atomic_path(path) as tmp:
             torch.save(payload, tmp)
             _load_weights_only(tmp, path)
+    except DiskFullError:
+        raise  # its own one-line message
     except OSError as err:
         raise CheckpointError(f"could not write checkpoint {path} ({err}); "
                               f"the previous checkpoint there, if any, is unchanged") from err

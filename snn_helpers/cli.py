@@ -7,14 +7,16 @@ import shlex
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from ._checks import check_file, check_float, check_int, check_path
+from .atomic import DiskFullError, folder_is_full, is_disk_full
 from .backend import BACKENDS, engine
 from .checkpoint import CheckpointError, check_checkpoint_path, save_checkpoint
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
 from .model import PRECISIONS
 from .nir_graph import NIRGraphError
-from .recipes import RECIPES, get_recipe, run_recipe
+from .recipes import ALIASES, RECIPES, get_recipe, run_recipe
 from .runtime import get_device
 from .shipped import export_model
 from .surrogates import REGISTRY
@@ -50,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train the SNN on MNIST and print test accuracy and wall time")
     train.add_argument("--root", default=None, help="data folder (default: $SNN_DATA_DIR or data/)")
-    train.add_argument("--recipe", choices=sorted(RECIPES), default="seed",
-                       help="named settings (default: seed); the options below override it")
+    train.add_argument("--recipe", choices=[*sorted(RECIPES), *ALIASES], default="baseline",
+                       help="named settings (default: baseline; seed is its old name); the options below override it")
     train.add_argument("--epochs", type=_positive_int("--epochs", 0), default=None, help="default: the recipe's (5)")
     train.add_argument("--num-steps", type=_positive_int("--num-steps"), default=None,
                        help="default: the recipe's (10)")
@@ -188,11 +190,12 @@ def cmd_import_nir(args) -> int:
 
 
 def cmd_site(args) -> int:
-    from .site import SiteError, build_site  # imports nbformat only for this command
+    from .site import SiteError, build_site, site_dir  # imports nbformat only for this command
+    out = args.out if args.out is not None else site_dir(args.quick)
     try:
-        build_site(args.executed, args.out, quick=args.quick)
-    except SiteError as err:
-        print(f"error: {err}", file=sys.stderr)
+        build_site(args.executed, out, quick=args.quick)
+    except SiteError as err:  # Sphinx runs in its own process: a full disk shows as its failure
+        print(f"error: {DiskFullError(out) if folder_is_full(Path(out).parent) else err}", file=sys.stderr)
         return 2
     return 0
 
@@ -208,6 +211,11 @@ def main(argv=None) -> int:
         return {"fetch-data": cmd_fetch, "train": cmd_train, "run-notebooks": cmd_run_notebooks,
                 "site": cmd_site, "student": cmd_student, "export-nir": cmd_export_nir,
                 "import-nir": cmd_import_nir}[args.command](args)
-    except (MNISTDataError, CheckpointError, NIRGraphError) as err:
+    except (MNISTDataError, CheckpointError, NIRGraphError, DiskFullError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full disk met outside atomic_path (a library writing on its own)
+        if not is_disk_full(err):
+            raise
+        print(f"error: {DiskFullError(err.filename or 'its files')}", file=sys.stderr)
         return 2

@@ -26,6 +26,7 @@ from torchvision import transforms
 
 from . import paths
 from ._checks import check_bool, check_generator, check_int, check_path, check_tensor, check_unit_interval
+from .atomic import DiskFullError, is_disk_full
 
 SHA256 = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
@@ -129,7 +130,8 @@ def ensure_mnist(root=None, verbose: bool = True) -> Path:
     """Make sure the four checked MNIST IDX files are in ``<root>/MNIST/raw``.
 
     Returns the raw folder. Raises :class:`MNISTDataError` naming the file at
-    fault, or listing all the ways to get the data when every source failed.
+    fault, or listing all the ways to get the data when every source failed;
+    :class:`~snn_helpers.atomic.DiskFullError` naming the folder when its disk is full.
     While nbgrader grades (``NBGRADER_EXECUTION=autograde``) nothing is
     fetched: missing files are a one-line error, so that the grader never
     downloads MNIST into each student's folder.
@@ -162,7 +164,11 @@ def ensure_mnist(root=None, verbose: bool = True) -> Path:
                         print(f"MNIST: {len(missing)} file(s) fetched by {label} into {raw}", flush=True)
                     return raw
                 except Exception as err:  # a failed source is reported, the next one is tried
+                    if is_disk_full(err, tmp):  # no other source can help
+                        raise DiskFullError(raw) from err
                     errors.append(f"{label}: {type(err).__name__}: {err}")
+    except DiskFullError:
+        raise
     except OSError as err:
         raise MNISTDataError(f"could not write MNIST files into {raw} ({err}); nothing was left half-written. "
                              f"Make the folder writable or free disk space, or point $SNN_DATA_DIR "

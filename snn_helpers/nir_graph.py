@@ -105,7 +105,7 @@ def to_nir(model: SNN, dt: float = DT):
             f"this model resets by subtraction (reset={settings['reset']!r}), which NIR 1.0 cannot express: "
             "a NIR LIF neuron jumps to v_reset after a spike, it never subtracts the threshold, so the file "
             "would describe a different network. Only reset-to-zero models can be exported, such as "
-            "notebook 03's (recipe 'seed').")
+            "notebook 03's (recipe 'baseline').")
     nodes = {"input": nir.Input(input_type={"input": np.array([model.sizes[0]])})}
     edges, previous = [], "input"
     for i, fc in enumerate(model.fcs, start=1):

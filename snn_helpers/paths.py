@@ -7,15 +7,21 @@ Three kinds of files, three rules:
   They are package data, so a wheel carries them.
 - **MNIST** (read; fetched once by ``python -m snn_helpers fetch-data``):
   :func:`data_dir` is ``$SNN_DATA_DIR`` when set, else ``<project>/data`` in a
-  source checkout, else ``data/`` in the current working folder.
+  source checkout (every notebook run from a clone shares the one copy; the
+  files are only read), else ``data/`` in the current working folder.
 - **Outputs** (written): everything goes under the *output folder*
-  :func:`output_base`, which is ``$SNN_OUTPUT_DIR`` when set, else the project
-  root in a source checkout, else the current working folder. Under it:
-  ``img/`` (figures), ``checkpoints/`` (your models and metrics) and ``build/``
-  (executed notebooks, videos, the website, student notebooks). Quick mode
-  (``SNN_QUICK=1``, set by the test command) shrinks the work and moves
-  ``img/``, ``checkpoints/`` and the executed notebooks and videos to
-  ``build/quick/``, so tests never touch committed files.
+  :func:`output_base`, which is ``$SNN_OUTPUT_DIR`` when set, else the current
+  working folder, however the package was installed. A notebook's working
+  folder is the folder it sits in, so each student's notebooks write beside
+  themselves, and notebook 04 finds the checkpoint notebook 03 wrote there.
+  Under it: ``checkpoints/`` (your models and metrics) and ``build/`` (figures
+  in ``build/img/``, executed notebooks, videos, the website, student
+  notebooks). Quick mode (``SNN_QUICK=1``, set by the test command) shrinks the
+  work and moves the figures, ``checkpoints/`` and the executed notebooks and
+  videos to ``build/quick/``. ``make run`` and ``make test`` set
+  ``SNN_OUTPUT_DIR`` to the clone's root, so they write under its ``build/``
+  (and ``checkpoints/``) and never over a committed file; ``make figures``
+  copies the README's figures from ``build/img/`` over the committed ``img/``.
 
 A *source checkout* means the folder above the package holds this project's
 ``pyproject.toml``: running from a clone, or an editable install
@@ -83,7 +89,8 @@ def _from_env(name: str) -> Path | None:
     return Path(value).expanduser().absolute() if value else None
 
 
-def _default_base() -> Path:
+def _source_base() -> Path:
+    """Where the clone's own files are read from: the project root in a source checkout, else the working folder."""
     return PROJECT_ROOT if source_checkout() else Path.cwd()
 
 
@@ -95,21 +102,24 @@ def data_dir() -> Path:
     ...     print(data_dir())
     /srv/mnist
     """
-    return _from_env(DATA_ENV) or _default_base() / "data"
+    return _from_env(DATA_ENV) or _source_base() / "data"
 
 
 def output_base() -> Path:
-    """The output folder: ``$SNN_OUTPUT_DIR``, else the project root in a source checkout, else the working folder.
+    """The output folder: ``$SNN_OUTPUT_DIR``, else the current working folder (a clone's or not).
 
-    Every output of the course goes under it (see the module's description);
-    it is never inside an installed package.
+    Every output of the course goes under it (see the module's description).
+    A notebook runs in its own folder, so its outputs land beside it.
 
     >>> from unittest import mock
     >>> with mock.patch.dict(os.environ, {"SNN_OUTPUT_DIR": "/tmp/course"}):
     ...     print(output_base())
     /tmp/course
+    >>> with mock.patch.dict(os.environ, {"SNN_OUTPUT_DIR": ""}):  # empty: not set
+    ...     output_base() == Path.cwd()
+    True
     """
-    return _from_env(OUTPUT_ENV) or _default_base()
+    return _from_env(OUTPUT_ENV) or Path.cwd()
 
 
 def build_dir() -> Path:
@@ -122,7 +132,7 @@ def build_dir() -> Path:
 
 
 def output_root() -> Path:
-    """Where figures and checkpoints go: the output folder in a full run, its ``build/quick`` in quick mode.
+    """Where checkpoints go: the output folder in a full run, its ``build/quick`` in quick mode.
 
     >>> from unittest import mock
     >>> with mock.patch.dict(os.environ, {"SNN_OUTPUT_DIR": "/tmp/course", "SNN_QUICK": "1"}):
@@ -133,15 +143,19 @@ def output_root() -> Path:
 
 
 def figure_dir() -> Path:
-    """Folder for the figures the README shows: ``img/`` under :func:`output_root` (created on demand).
+    """Folder for the figures: ``build/img`` or, in quick mode, ``build/quick/img`` (created on demand).
+
+    Never the committed ``img/`` that the README shows: ``make figures`` copies
+    them there on request.
 
     >>> import tempfile
     >>> from unittest import mock
-    >>> with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {"SNN_OUTPUT_DIR": tmp}):
-    ...     figure_dir() == output_root() / "img" and figure_dir().is_dir()
-    True
+    >>> full = {"SNN_QUICK": "0"}
+    >>> with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {**full, "SNN_OUTPUT_DIR": tmp}):
+    ...     print(figure_dir().relative_to(tmp).as_posix(), figure_dir().is_dir())
+    build/img True
     """
-    path = output_root() / "img"
+    path = build_dir() / ("quick/img" if quick_mode() else "img")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -183,7 +197,7 @@ def notebook_dir() -> Path:
     >>> notebook_dir().name
     'notebooks'
     """
-    return _default_base() / "notebooks"
+    return _source_base() / "notebooks"
 
 
 def pretrained_dir() -> Path:
@@ -196,14 +210,21 @@ def pretrained_dir() -> Path:
 
 
 def shown(path) -> Path:
-    """``path`` as messages show it: relative to the project root (source checkout) or working folder when inside it.
+    """``path`` as messages show it: relative to the output folder, or else the working folder, when inside it.
 
-    path: a ``str`` or ``Path``; one outside that folder comes back unchanged.
+    A notebook that ``make run`` executes runs in ``notebooks/`` but writes under
+    the clone's root, so its figures show as ``build/img/...``, as the README
+    names them, with no machine's absolute path in the executed copy.
+
+    path: a ``str`` or ``Path``; one outside both folders comes back unchanged.
 
     >>> from unittest import mock
-    >>> with mock.patch.dict(os.environ, {"SNN_OUTPUT_DIR": ""}):  # empty: not set
-    ...     print(shown(output_base() / "img" / "raster.png").as_posix())
-    img/raster.png
+    >>> with mock.patch.dict(os.environ, {"SNN_OUTPUT_DIR": "/srv/course"}):
+    ...     print(shown("/srv/course/build/img/raster.png").as_posix(), shown("/elsewhere/snn.pt").as_posix())
+    build/img/raster.png /elsewhere/snn.pt
     """
-    path, base = Path(path), _default_base()
-    return path.relative_to(base) if path.is_relative_to(base) else path
+    path = Path(path)
+    for base in (output_base(), Path.cwd()):
+        if path.is_relative_to(base):
+            return path.relative_to(base)
+    return path

@@ -1,9 +1,12 @@
-"""Named training recipes (the seed's settings and an improved one) and :func:`run_recipe`, which trains one.
+"""Named training recipes (``baseline``, the seed project's settings, and ``improved``) and :func:`run_recipe`.
 
 A recipe fixes everything the training depends on except the random seed:
 the SNN's settings, the learning rate and its schedule, epochs, time steps
 and batch size. Both recipes keep the seed's 784-512-256-10 network, Poisson
-input, 10 time steps, 5 epochs, batches of 128 and Adam.
+input, 10 time steps, 5 epochs, batches of 128 and Adam. The recipe
+``baseline`` was called ``seed`` until it was confused with ``--seed``, the
+random seed; the old name is still accepted (:data:`ALIASES`) and resolves to
+``baseline``, the name every output records.
 """
 from __future__ import annotations
 
@@ -38,23 +41,29 @@ class Recipe:
 
 
 RECIPES = {
-    "seed": Recipe(
-        "seed", "the seed's settings: reset to zero, sigmoid surrogate (slope 10), constant learning rate",
+    "baseline": Recipe(
+        "baseline", "the seed project's settings: reset to zero, sigmoid surrogate (slope 10), constant learning rate",
         model={"reset": "zero", "surrogate": "sigmoid", "slope": 10.0}),
     "improved": Recipe(
         "improved", "reset by subtraction, arctan surrogate (slope 2), cosine learning-rate schedule",
         model={"reset": "subtract", "surrogate": "arctan", "slope": 2.0},
         lr=2e-3, schedule="cosine"),
 }
+ALIASES = {"seed": "baseline"}  # old name -> recipe
 
 
 def get_recipe(name: str) -> Recipe:
-    """The recipe called ``name`` (one of :data:`RECIPES`: ``"seed"``, ``"improved"``).
+    """The recipe called ``name``: one of :data:`RECIPES` (``"baseline"``, ``"improved"``) or an old name.
+
+    name: a key of :data:`RECIPES` or of :data:`ALIASES` (``"seed"``, the baseline's old name).
 
     >>> get_recipe("improved").model
     {'reset': 'subtract', 'surrogate': 'arctan', 'slope': 2.0}
+    >>> get_recipe("seed").name  # the old name of the baseline
+    'baseline'
     """
-    return RECIPES[check_choice("recipe", name, RECIPES)]
+    name = check_choice("recipe", name, [*RECIPES, *ALIASES])
+    return RECIPES[ALIASES.get(name, name)]
 
 
 def run_recipe(recipe: Recipe | str, seed: int = 42, *, root=None, train_limit: int | None = None,
@@ -67,15 +76,16 @@ def run_recipe(recipe: Recipe | str, seed: int = 42, *, root=None, train_limit: 
     ``model``, ``accuracy`` (in [0, 1], ``recipe.num_steps``-step evaluation),
     ``test_images``, ``train_seconds`` and ``test_seconds`` (wall time of the
     training and of the evaluation), ``loss_history``, ``seed``, ``recipe`` (its
-    name), ``engine`` (what trained it, :meth:`~snn_helpers.model.SNN.engine`) and
-    ``settings`` (what a checkpoint of this run records).
+    name: ``"baseline"`` for the old name ``"seed"`` too), ``engine`` (what
+    trained it, :meth:`~snn_helpers.model.SNN.engine`) and ``settings`` (what a
+    checkpoint of this run records).
 
     recipe: a :class:`Recipe` or a name of :data:`RECIPES`; seed: in ``[0, 2**32 - 1]``;
     root: the data folder; train_limit, test_limit: use only the first images;
     the rest as :func:`~snn_helpers.training.fit` takes them. It reads MNIST, so
     the example is not run by the doctests:
 
-    >>> result = run_recipe("seed", train_limit=512, test_limit=256, epochs=1)  # doctest: +SKIP
+    >>> result = run_recipe("baseline", train_limit=512, test_limit=256, epochs=1)  # doctest: +SKIP
     >>> sorted(result)  # doctest: +SKIP
     ['accuracy', 'engine', 'loss_history', 'model', 'recipe', 'seed', 'settings', 'test_images', 'test_seconds', 'train_seconds']
     """

@@ -6,8 +6,11 @@ run from (the notebooks are not part of an installed package). Each one runs
 in a fresh kernel whose working folder is the notebook's own folder; the
 kernel is handed this process's MNIST and output folders as absolute paths
 (``SNN_DATA_DIR``, ``SNN_OUTPUT_DIR``), so it reads and writes where this
-process looks. The executed copy (with outputs) is written atomically to
-``build/executed/`` under the output folder; the notebooks are only read.
+process looks: the output folder is ``$SNN_OUTPUT_DIR`` (``make run`` sets the
+clone's root) or else the folder this process was started from, never the
+notebooks' own folder. The executed copy (with outputs) is written atomically
+to ``build/executed/`` under the output folder, the figures go to its
+``build/img/``; the notebooks are only read.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from .atomic import atomic_path
+from .atomic import DiskFullError, atomic_path
 from .handoff import load_metrics, metrics_path
 from .paths import (DATA_ENV, OUTPUT_ENV, QUICK_ENV, build_dir, data_dir, figure_dir, notebook_dir, output_base,
                     shown)
@@ -108,7 +111,8 @@ def main_job(quick: bool = False) -> int:
     The kernels get ``SNN_PRERENDER=1``, so every slider panel also draws the
     figures the website shows (``snn_helpers.widgets.prerender``).
 
-    Returns the exit status: 0 on success, 1 when a notebook failed or wrote no metrics.
+    Returns the exit status: 0 on success, 1 when a notebook failed (in one line when its disk was
+    full) or wrote no metrics.
     """
     os.environ[QUICK_ENV] = "1" if quick else "0"  # this process reads the same folders as the kernels
     start = time.time()
@@ -116,7 +120,10 @@ def main_job(quick: bool = False) -> int:
         with mock.patch.dict(os.environ, {PRERENDER_ENV: "1"}):  # the kernels draw the website's sliders too
             run_notebooks(quick=quick)
     except CellExecutionError as err:
-        print(f"error: a notebook failed, stopping.\n{err}", file=sys.stderr)
+        if err.ename == DiskFullError.__name__:  # the kernel's one-line message is the whole story
+            print(f"error: a notebook failed, stopping: {err.evalue}", file=sys.stderr)
+        else:
+            print(f"error: a notebook failed, stopping.\n{err}", file=sys.stderr)
         return 1
     wall = time.time() - start
     path = metrics_path()

@@ -15,7 +15,7 @@ import torch
 
 from snn_helpers import SNN, BatchLoader, fit, mnist_loaders, set_seed
 from snn_helpers import checkpoint as ckpt
-from snn_helpers.atomic import _host, write_json
+from snn_helpers.atomic import DiskFullError, _host, write_json
 from snn_helpers.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from snn_helpers.paths import PROJECT_ROOT
 from snn_helpers.training import SCHEDULES
@@ -119,8 +119,11 @@ def test_resume_with_fewer_epochs_than_done_is_refused(tmp_path):
         _run(1, resume_from=tmp_path / "c.pt")
 
 
-@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
-def test_failed_write_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch, code):
+@pytest.mark.parametrize("code, error, message", [
+    (errno.ENOSPC, DiskFullError, r"no space left on the disk to write \S*c\.pt; the previous file there, if any, "
+                                  r"is unchanged"),
+    (errno.EROFS, CheckpointError, "could not write checkpoint .*unchanged")])
+def test_failed_write_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch, code, error, message):
     path = tmp_path / "c.pt"
     _run(1, checkpoint_path=path)
     before = path.read_bytes()
@@ -133,7 +136,7 @@ def test_failed_write_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatc
         raise OSError(code, os.strerror(code))
 
     monkeypatch.setattr(ckpt.torch, "save", half_then_fail)
-    with pytest.raises(CheckpointError, match="could not write checkpoint .*unchanged"):
+    with pytest.raises(error, match=message):
         _run(2, checkpoint_path=path, resume_from=path)
     assert path.read_bytes() == before
     assert load_checkpoint(path)["epoch"] == 1

@@ -1,4 +1,5 @@
-"""A regular install (a wheel, not ``pip install -e .``) works and writes nothing inside the package.
+"""A regular install (a wheel, not ``pip install -e .``) works and writes nothing inside the package;
+with either install, a notebook writes its outputs beside itself.
 
 The wheel is built from a copy of the project's sources and installed with
 ``pip install --no-deps --target`` into a temporary folder; its dependencies
@@ -8,7 +9,8 @@ clone), ``SNN_DATA_DIR`` at the MNIST the tests already use, and
 ``SNN_KERNEL_CACHE`` at a temporary folder. ``PYTHONDONTWRITEBYTECODE=1``
 keeps Python from caching bytecode beside the installed modules, so the check
 that the installed package is unchanged (every file's path, size and mtime)
-sees what the package itself writes.
+sees what the package itself writes. The clone's own install (``make setup``:
+``pip install -e .``) is checked the same way, with ``PYTHONPATH`` at the clone.
 """
 import json
 import os
@@ -103,7 +105,7 @@ def test_training_and_notebook_01_run_from_the_installed_package_and_write_only_
     assert report["source_checkout"] is False
     assert (report["outputs"], report["notebooks"]) == (str(work), str(work / "notebooks"))
     assert report["data"] == str(data)
-    assert report["figures_with_env"] == str(tmp_path / "elsewhere" / "img")
+    assert report["figures_with_env"] == str(tmp_path / "elsewhere" / "build" / "img")
 
     train = subprocess.run([sys.executable, "-m", "snn_helpers", "train", "--epochs", "1", "--train-limit", "2000",
                             "--test-limit", "500", "--no-progress"], cwd=work, env=env,
@@ -111,16 +113,48 @@ def test_training_and_notebook_01_run_from_the_installed_package_and_write_only_
     assert train.returncode == 0, train.stdout + train.stderr
     assert re.search(r"test accuracy \(10-step evaluation, 500 images\): \d+\.\d\d%", train.stdout), train.stdout
 
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell("import snn_helpers\nprint(snn_helpers.__file__)"))
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}},
-                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"]).execute(env={**env, "SNN_QUICK": "1"})
-    kernel_package = Path(notebook.cells[-1].outputs[0].text.strip())
+    kernel_package, _ = run_notebook_01(work, env)
     assert kernel_package.is_relative_to(site), kernel_package
 
     assert snapshot(site) == site_before, "something was written inside the installed package"
     assert snapshot(data) == data_before, "something was written in the MNIST folder"
+
+
+def run_notebook_01(work: Path, env: dict) -> tuple[Path, bool]:
+    """Run notebook 01 in quick mode from ``work``, as a student's copy there would run, and check that its
+    figures are in ``work``. Returns where the kernel imported the package from and whether that was a source
+    checkout (``paths.source_checkout()``)."""
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "import snn_helpers\nfrom snn_helpers import paths\nprint(snn_helpers.__file__, paths.source_checkout())"))
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}},
+                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"]).execute(env={**env, "SNN_QUICK": "1"})
+    package, checkout = notebook.cells[-1].outputs[0].text.split()
     written = re.findall(r'figure_dir\(\) / "([^"]+)"', "\n".join(cell.source for cell in notebook.cells))
     assert written, "notebook 01 writes no figures: this test checks nothing"
     for name in written:
         assert (work / "build" / "quick" / "img" / name).is_file(), f"{name} is not in the working folder"
+    return Path(package), checkout == "True"
+
+
+def clone_snapshot() -> dict:
+    """:func:`snapshot` of the clone, less its git data and virtual environments (only read here)."""
+    files = {}
+    for folder, dirs, names in os.walk(PROJECT_ROOT):
+        dirs[:] = [name for name in dirs if name != ".git" and not (Path(folder) / name / "pyvenv.cfg").exists()]
+        for name in names:
+            stat = (Path(folder) / name).stat()
+            files[(Path(folder) / name).relative_to(PROJECT_ROOT).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return files
+
+
+def test_notebook_01_run_from_another_folder_with_the_clones_install_writes_there_and_not_in_the_clone(tmp_path):
+    """Students who share one clone (``pip install -e .``) each run their copies in their own folder;
+    nothing they write may land in the clone, where it would overwrite another student's."""
+    env = {key: value for key, value in os.environ.items() if key not in ("SNN_OUTPUT_DIR", "SNN_QUICK")}
+    env.update(PYTHONPATH=str(PROJECT_ROOT), PYTHONDONTWRITEBYTECODE="1", SNN_DATA_DIR=str(data_dir()))
+    before = clone_snapshot()
+    package, checkout = run_notebook_01(tmp_path, env)
+    assert package.is_relative_to(PROJECT_ROOT) and checkout, f"the kernel did not use the clone: {package}"
+    changed = sorted(set(before.items()) ^ set(clone_snapshot().items()))
+    assert not changed, f"notebook 01 wrote in the clone: {sorted({name for name, _ in changed})}"

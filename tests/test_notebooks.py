@@ -111,7 +111,7 @@ def test_notebook_writes_files_only_through_snn_helpers_folders(path):
 
 def test_every_readme_figure_is_made_by_the_notebook_its_caption_names():
     """The README's figure table, read from the README: each image's caption ends in its notebook's
-    number, that notebook writes the file into ``figure_dir()`` (``img/`` when ``make run`` runs it),
+    number, that notebook writes the file into ``figure_dir()`` (``build/img/`` when ``make run`` runs it; ``make figures`` copies it to ``img/``),
     and the committed copy exists."""
     readme = (PROJECT_ROOT / "README.md").read_text()
     table = readme.split("\n## Figures\n", 1)[1].split("\n## ", 1)[0]
@@ -125,7 +125,8 @@ def test_every_readme_figure_is_made_by_the_notebook_its_caption_names():
 
 
 def test_quick_mode_outputs_are_git_ignored():
-    paths = ["build/quick/img/raster.png", "build/quick/checkpoints/snn.pt", "build/media/spike_counts.mp4",
+    paths = ["build/img/raster.png", "build/quick/img/raster.png", "build/quick/checkpoints/snn.pt",
+             "build/media/spike_counts.mp4",
              "build/executed/01_spike_encoding.ipynb", "checkpoints/snn.pt"]
     done = subprocess.run(["git", "check-ignore", *paths], cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert done.stdout.split() == paths

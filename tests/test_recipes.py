@@ -15,15 +15,23 @@ from snn_helpers.shipped import check_accuracy, export_model
 from snn_helpers.training import lr_factor
 
 
-def test_seed_recipe_is_the_seed_and_improved_keeps_what_the_issue_fixes():
-    seed, improved = RECIPES["seed"], RECIPES["improved"]
-    assert SNN(**seed.model).settings() == SNN().settings()
-    assert (seed.lr, seed.schedule) == (1e-3, "constant")
-    for recipe in (seed, improved):
+def test_baseline_recipe_is_the_seed_projects_and_improved_keeps_what_the_issue_fixes():
+    baseline, improved = RECIPES["baseline"], RECIPES["improved"]
+    assert SNN(**baseline.model).settings() == SNN().settings()
+    assert (baseline.lr, baseline.schedule) == (1e-3, "constant")
+    for recipe in (baseline, improved):
         assert (recipe.epochs, recipe.num_steps, recipe.batch_size) == (5, 10, 128)
         assert SNN(**recipe.model).sizes == (784, 512, 256, 10)
     with pytest.raises(ValueError, match="recipe must be one of"):
         get_recipe("best")
+
+
+def test_the_old_recipe_name_seed_resolves_to_baseline_and_outputs_record_baseline(tmp_path, capsys):
+    assert get_recipe("seed") is RECIPES["baseline"] and "seed" not in RECIPES
+    assert main(["train", "--recipe", "seed", "--epochs", "0", "--train-limit", "64", "--test-limit", "64",
+                 "--no-progress", "--export", str(tmp_path / "m.pt")]) == 0
+    assert capsys.readouterr().out.startswith("recipe baseline: ")
+    assert json.loads((tmp_path / "m.json").read_text())["recipe"]["name"] == "baseline"
 
 
 def test_cosine_schedule_warms_up_then_decays_to_zero():

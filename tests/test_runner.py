@@ -1,6 +1,8 @@
 """The main job's notebook runner and the hand-off notebook 03 gives to notebook 04 and the runner."""
 import json
 import os
+import shutil
+import subprocess
 
 import nbformat
 import pytest
@@ -9,6 +11,7 @@ from nbclient.exceptions import CellExecutionError
 
 from snn_helpers import SNN, handoff, runner
 from snn_helpers.checkpoint import save_checkpoint
+from snn_helpers.paths import PROJECT_ROOT
 
 
 def write_notebook(path, *sources):
@@ -112,3 +115,14 @@ def test_load_trained_model_skips_a_damaged_checkpoint(handoff_folder, capsys):
     model, source = handoff.load_trained_model(fallback=lambda: fallback)
     assert model is fallback
     assert "skipping snn.pt" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make on PATH")
+def test_every_make_command_writes_under_the_clone_whatever_the_environment_says(tmp_path):
+    """``make run`` and ``make test`` say where they write: the Makefile exports the clone's root as
+    ``SNN_OUTPUT_DIR``, so their figures go to the clone's build/ even when started from elsewhere."""
+    env = {**os.environ, "SNN_OUTPUT_DIR": str(tmp_path)}
+    done = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(PROJECT_ROOT),
+                           "--eval", "show-output-dir: ; @echo $$SNN_OUTPUT_DIR", "show-output-dir"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == str(PROJECT_ROOT), done.stdout + done.stderr
