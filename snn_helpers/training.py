@@ -2,6 +2,9 @@
 
 :func:`fit` (the SNN) and :func:`~snn_helpers.compare.fit_ann` (the ANN) share
 one epoch loop, :func:`run_epochs`. Device choice lives in :mod:`snn_helpers.runtime`.
+:func:`run_epochs` and :func:`predict` (so :func:`fit` and :func:`evaluate` too) run inside
+:func:`snn_helpers.cpu.computing`: subnormals flushed, the process's share of threads, both
+restored afterwards.
 """
 from __future__ import annotations
 
