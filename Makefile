@@ -47,8 +47,10 @@ mathjax: setup
 test: data chromium mathjax
 	SNN_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
 
+# GOMP_SPINCOUNT: idle OpenMP threads spin less, so students sharing a machine leave each other
+# their cores (snn_helpers/threads.py: SPIN_COUNT); unless GOMP_SPINCOUNT or OMP_WAIT_POLICY is set.
 lab: data
-	$(VENV)/bin/jupyter lab notebooks/
+	$(if $(GOMP_SPINCOUNT)$(OMP_WAIT_POLICY),,GOMP_SPINCOUNT=10000) $(VENV)/bin/jupyter lab notebooks/
 
 # The notebooks to hand out: exercise solutions replaced by stubs (nbgrader), into build/student/.
 student: setup

@@ -2,9 +2,11 @@
 
 Modules, lowest layer first (a module imports only from its own layer or
 below; ``tests/test_layers.py`` checks it): ``runtime`` (device choice and
-timing), ``paths`` (where data and outputs go), ``surrogates`` (the surrogate
+timing), ``threads`` (this process's share of the CPUs, how OpenMP waits),
+``paths`` (where data and outputs go), ``surrogates`` (the surrogate
 derivatives, each described once); ``kernels`` (compiled CPU kernels of the
-fast path, built on first use), ``data`` (MNIST), ``checkpoint``; ``backend``
+fast path, built on first use), ``cpu`` (subnormals flushed and the thread
+share, around the package's work), ``data`` (MNIST), ``checkpoint``; ``backend``
 (which engine computes the LIF layers), ``encoding`` (rate, latency and delta
 spikes), ``neurons`` (LIF and surrogate spike); ``model`` (the SNN),
 ``plots``; ``training`` (fit/evaluate/seeding), ``compare`` (SNN against
@@ -27,6 +29,12 @@ one module (say ``snn_helpers.neurons``) loads only what that module needs.
 from __future__ import annotations
 
 import importlib
+import sys
+
+from .threads import quiet_spinning
+
+if "torch" not in sys.modules:  # libgomp reads this when torch loads it; the user's own setting stays
+    quiet_spinning()
 
 _EXPORTS = {
     "BatchLoader": "data", "as_tensors": "data", "ensure_mnist": "data", "load_mnist": "data",

@@ -280,3 +280,33 @@ int snn_num_threads(void)
     return 1;
 #endif
 }
+
+/* Subnormal floats flushed to zero on every thread of the OpenMP team that the loops above
+   (and torch's own, on the same pool) run on: MXCSR's FTZ bit (results) and DAZ bit (inputs),
+   the two that torch.set_flush_denormal sets, but on the calling thread only. Each thread
+   has its own MXCSR, inherited only when the thread is created, so each sets its own here.
+   on = 1 sets both bits, 0 clears both, -1 changes nothing. Returns how many of the team's
+   threads had both set before, or -1 where the CPU has no MXCSR (not x86; nothing changed). */
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+int snn_set_ftz(int on)
+{
+#if defined(__SSE__)
+    const unsigned int bits = 0x8040u;  /* FTZ (bit 15) and DAZ (bit 6) */
+    int before = 0;
+    #pragma omp parallel reduction(+:before)
+    {
+        const unsigned int csr = _mm_getcsr();
+        before += (csr & bits) == bits;
+        if (on == 1)
+            _mm_setcsr(csr | bits);
+        else if (on == 0)
+            _mm_setcsr(csr & ~bits);
+    }
+    return before;
+#else
+    (void)on;
+    return -1;
+#endif
+}

@@ -20,6 +20,7 @@ from torch import nn
 
 from ._checks import (check_device, check_float, check_generator, check_int, check_loader, check_module,
                       check_sizes, check_tensor)
+from .cpu import computing
 from .encoding import encode_batch
 from .runtime import get_device
 from .training import run_epochs
@@ -80,6 +81,7 @@ def fit_ann(model: nn.Module, train_loader, epochs: int = 5, lr: float = 1e-3, *
 
 
 @torch.no_grad()
+@computing()
 def evaluate_ann(model: nn.Module, loader, *, device: torch.device | None = None) -> float:
     """Accuracy in [0, 1] of an ANN over a loader: the fraction of images whose largest logit names the label.
 
@@ -102,6 +104,7 @@ def evaluate_ann(model: nn.Module, loader, *, device: torch.device | None = None
 
 
 @torch.no_grad()
+@computing()
 def ann_activity(model: ANN, loader, *, device: torch.device | None = None) -> dict:
     """How sparse the inputs of each of the ANN's weight layers are, over a loader.
 
@@ -172,6 +175,7 @@ def synaptic_ops(layer_inputs: list[torch.Tensor], fan_outs: list[int]) -> list[
 
 
 @torch.no_grad()
+@computing()
 def snn_activity(model, loader, num_steps: int = 10, *, generator: torch.Generator | None = None,
                  device: torch.device | None = None) -> dict:
     """Spike statistics of an SNN over a loader, per image.

@@ -58,6 +58,7 @@ _SIGNATURES = {  # name: (return type, argument types) of each function _kernels
     "snn_lif_fwd": (None, [_P, _P, _P, _I64, _I64, _F, _F, _INT]),
     "snn_lif_bwd": (_INT, [_P, _P, _P, _P, _I64, _I64, _F, _F, _F, _INT, _INT]),
     "snn_num_threads": (_INT, []),
+    "snn_set_ftz": (_INT, [_INT]),
 }
 _OPENMP_PROBE = "#include <omp.h>\nint probe(void) { return omp_get_max_threads(); }\n"
 _state: dict = {}

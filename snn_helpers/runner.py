@@ -28,6 +28,7 @@ from .atomic import DiskFullError, atomic_path
 from .handoff import load_metrics, metrics_path
 from .paths import (DATA_ENV, OUTPUT_ENV, QUICK_ENV, build_dir, data_dir, figure_dir, notebook_dir, output_base,
                     shown)
+from .threads import quiet_spinning
 from .widgets import PRERENDER_ENV
 
 
@@ -62,18 +63,30 @@ def notebook_paths(folder=None) -> list[Path]:
     return numbered + sorted(Path(folder).glob("A[0-9]_*.ipynb"))
 
 
+def kernel_environment(quick: bool = False) -> dict:
+    """The environment a notebook's kernel starts with: this process's, with ``SNN_QUICK``
+    (``1`` or ``0``), ``SNN_DATA_DIR`` and ``SNN_OUTPUT_DIR`` (this process's folders, absolute),
+    and libgomp's spinning shortened (:func:`~snn_helpers.threads.quiet_spinning`: the
+    notebooks import torch before the package, too late to set it from there).
+
+    >>> env = kernel_environment(quick=True)
+    >>> env["SNN_QUICK"], Path(env["SNN_DATA_DIR"]).is_absolute(), "GOMP_SPINCOUNT" in env or "OMP_WAIT_POLICY" in env
+    ('1', True, True)
+    """
+    return quiet_spinning({**os.environ, QUICK_ENV: "1" if quick else "0", DATA_ENV: str(data_dir()),
+                           OUTPUT_ENV: str(output_base())})
+
+
 def execute_notebook(path, out_dir, quick: bool = False, timeout: int = 3600) -> Path:
     """Run one notebook top to bottom in a fresh ``python3`` kernel; write the executed copy.
 
-    ``quick`` sets ``SNN_QUICK`` for the kernel (``1`` or ``0``); ``SNN_DATA_DIR``
-    and ``SNN_OUTPUT_DIR`` are set to this process's folders, made absolute. A
-    failing cell raises ``nbclient.exceptions.CellExecutionError``; nothing is
+    The kernel's environment is :func:`kernel_environment` (``quick`` sets
+    ``SNN_QUICK``). A failing cell raises ``nbclient.exceptions.CellExecutionError``; nothing is
     written then. Returns the path of the executed copy in ``out_dir``.
     """
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
-    env = {**os.environ, QUICK_ENV: "1" if quick else "0", DATA_ENV: str(data_dir()),
-           OUTPUT_ENV: str(output_base())}
+    env = kernel_environment(quick)
     # The kernel's own log stays quiet: its start-up notice about the TCP transport, and the
     # "KeyboardInterrupt caught in kernel." that ipykernel logs as an ERROR when the SIGINT that
     # jupyter_client sends before every shutdown lands mid-message, are not failures. A failing

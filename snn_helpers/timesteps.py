@@ -11,11 +11,13 @@ import matplotlib.pyplot as plt
 import torch
 
 from ._checks import check_device, check_generator, check_int, check_loader, check_module
+from .cpu import computing
 from .encoding import encode_batch
 from .runtime import get_device
 
 
 @torch.no_grad()
+@computing()
 def decisions_by_steps(model, loader, max_steps: int = 50, *, generator: torch.Generator | None = None,
                        device: torch.device | None = None) -> dict:
     """How the read-out decides with ``num_steps`` = 1, 2, ..., ``max_steps`` (entry ``t - 1`` for ``t`` steps).

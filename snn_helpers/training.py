@@ -2,6 +2,9 @@
 
 :func:`fit` (the SNN) and :func:`~snn_helpers.compare.fit_ann` (the ANN) share
 one epoch loop, :func:`run_epochs`. Device choice lives in :mod:`snn_helpers.runtime`.
+:func:`run_epochs` and :func:`predict` (so :func:`fit` and :func:`evaluate` too) run inside
+:func:`snn_helpers.cpu.computing`: subnormals flushed, the process's share of threads, both
+restored afterwards.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from ._checks import (check_bool, check_choice, check_device, check_float, check
                       check_loader, check_module, check_path)
 from .checkpoint import (RESUME_KEYS, check_checkpoint_path, load_checkpoint, rng_state, save_checkpoint,
                          set_rng_state)
+from .cpu import computing
 from .encoding import encode_batch
 from .runtime import get_device
 
@@ -148,6 +152,7 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
                       after_epoch=None if checkpoint_path is None else save)
 
 
+@computing()
 def run_epochs(model: nn.Module, train_loader, forward, optimizer: torch.optim.Optimizer, epochs: int,
                lr: float, *, schedule: str = "constant", device: torch.device | None = None, start: int = 0,
                history: list[float] | None = None, progress: bool = False, after_epoch=None) -> list[float]:
@@ -210,6 +215,7 @@ def run_epochs(model: nn.Module, train_loader, forward, optimizer: torch.optim.O
 
 
 @torch.no_grad()
+@computing()
 def predict(model: nn.Module, loader, num_steps: int = 10, *, generator: torch.Generator | None = None,
             device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Predicted and true labels ``([N], [N])`` over a loader; prediction = most output spikes.

@@ -16,6 +16,11 @@ digit, those with intensity > 0, three decimals; "accuracy" has one decimal;
 steps count from 0.) Invalid arguments
 raise ``ValueError``/``TypeError`` naming the argument. ``RANGES`` holds the
 slider bounds the notebooks use; the tests call every demo at those bounds.
+The two demos that run a network, ``inference_demo`` and ``steps_demo``, run
+inside :func:`snn_helpers.cpu.computing` (subnormals flushed, the process's
+share of threads), as training and evaluation do; the other two compute a few
+hundred numbers on the calling thread and leave the CPU's settings alone, so
+that notebooks 01 and 02 do not build the compiled kernels.
 """
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ from IPython.core.pylabtools import print_figure
 from IPython.display import display
 
 from ._checks import check_choice, check_float, check_int, check_module, check_tensor
+from .cpu import computing
 from .encoding import CODE_NAMES, encode, poisson_encode
 from .neurons import LIF, RESETS
 from .plots import code_rows, lif_trace, spike_count_bars, tie_note, top_classes
@@ -170,6 +176,7 @@ def lif_demo(beta: float, threshold: float, input_kind: str = "constant", curren
 
 
 @torch.no_grad()
+@computing()
 def inference_demo(num_steps: int, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
                    index: int = 0, seed: int = 0) -> dict:
     """Classify ``images [N, 1, 28, 28]`` with ``num_steps`` steps; draw the spike counts of image ``index``.
@@ -221,6 +228,7 @@ def inference_demo(num_steps: int, model: torch.nn.Module, images: torch.Tensor,
 
 
 @torch.no_grad()
+@computing()
 def steps_demo(num_steps: int, model, image: torch.Tensor, label: int, accuracies, seed: int = 0) -> dict:
     """One slider position: the test accuracy at ``num_steps`` and one digit seen for ``num_steps`` steps.
 
