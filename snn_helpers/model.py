@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import statistics
+import time
 
 import torch
 from torch import nn
@@ -9,7 +11,8 @@ from torch.nn import functional as F
 
 from . import kernels
 from ._checks import check_choice, check_sizes, check_tensor
-from .backend import check_backend, engine, settle
+from .backend import MEASURED, Engine, check_backend, resolve
+from .encoding import encode_batch
 from .neurons import LIF
 
 PRECISIONS = ("fp32", "bf16")
@@ -30,9 +33,10 @@ class SNN(nn.Module):
     map once for all time steps and runs the LIF recurrence as one fused node;
     ``"compiled"`` does the same with the compiled kernels of
     :mod:`~snn_helpers.kernels` for the LIF recurrence and for the fp32 products with
-    spikes (fp32 CPU only: an error otherwise); ``"auto"`` (the default) is
-    ``"compiled"`` where they can run, else ``"torch"``. :meth:`engine` says which in
-    words. All give the same outputs and gradients up to the rounding of sums.
+    spikes (fp32 CPU only: an error otherwise); ``"auto"`` (the default) is the faster
+    of the two on this machine's CPU, measured once by :func:`time_engines` and cached
+    (:mod:`~snn_helpers.backend`), and ``"torch"`` elsewhere. :meth:`engine` says which
+    and why. All give the same outputs and gradients up to the rounding of sums.
     ``features`` (optional, in every method that takes ``x``) says that ``x``
     holds only some inputs, ``[T, B, P]`` for the ``P`` input indices in
     ``features``; every other input is zero at every step, and leaving it out
@@ -105,14 +109,16 @@ class SNN(nn.Module):
         with torch.autocast(x.device.type, dtype=torch.bfloat16):
             return F.linear(x, weight, bias).float()
 
-    def engine(self, device: torch.device | str | None = None) -> str:
-        """What :meth:`forward` computes with on ``device`` (default: the weights' device), in words,
-        as :func:`~snn_helpers.backend.engine` says it.
+    def engine(self, device: torch.device | str | None = None) -> Engine:
+        """The :class:`~snn_helpers.backend.Engine` that :meth:`forward` runs on for fp32 input on
+        ``device`` (default: the weights' device): which one and why. With ``backend="auto"`` on a
+        CPU this measures the engines the first time on a machine (:func:`time_engines`).
 
-        >>> SNN((4, 2), backend="step").engine()
+        >>> SNN((4, 2), backend="step").engine().describe()
         'the step-by-step loop'
         """
-        return engine(self.fcs[0].weight.device if device is None else device, self.backend)
+        return resolve(self.backend, self.fcs[0].weight.device if device is None else device,
+                       measure=time_engines, precision=self.precision)
 
     def forward(self, x: torch.Tensor, features: torch.Tensor | None = None, *, record: bool = False):
         """Output spikes ``[T, B, C]``; with ``record=True`` also a dict of per-layer
@@ -127,7 +133,7 @@ class SNN(nn.Module):
         """
         x = self._flatten_input(x, features)
         columns = self._check_features(features)
-        used = settle(self.backend, x)
+        used = resolve(self.backend, tensor=x, measure=time_engines, precision=self.precision).name
         if used == "step":
             spikes, potentials = self._forward_step(x, columns)
         else:
@@ -176,3 +182,57 @@ class SNN(nn.Module):
         """Scores ``[T, B, C]``: entry ``t`` is what :meth:`scores` gives on the first ``t + 1``
         steps of ``x``. The network is causal, so one run of ``T`` steps holds every shorter one."""
         return self.forward(x, features).cumsum(0)
+
+
+def time_engines(steps: int = 3, rounds: int = 3) -> dict[str, float]:
+    """Seconds per training step of each engine of :data:`~snn_helpers.backend.MEASURED`, on this CPU
+    with torch's threads: what ``backend="auto"`` chooses by (:func:`~snn_helpers.backend.auto_choice`).
+
+    Each engine trains a 784-512-256-10 SNN with the default settings (the baseline recipe's)
+    on 128 synthetic images, in a state like a trained model's: the weights scaled up and the
+    biases lowered so that about an eighth of the neurons fire per step and the potentials
+    spread far below the threshold, where the sigmoid surrogate's gradients become subnormal
+    floats, as they do after an epoch on MNIST. ``rounds`` interleaved rounds of ``steps``
+    steps each (after one untimed step); the median round counts. The caller's random
+    number generators are left as they were.
+
+    steps, rounds: ``>= 1``. Returns ``{"torch": seconds, "compiled": seconds}``.
+    It times training, so the doctest only checks the keys on a tiny run:
+
+    >>> from snn_helpers import kernels
+    >>> if kernels.library() is not None:
+    ...     assert sorted(time_engines(steps=1, rounds=1)) == ["compiled", "torch"]
+    """
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad():
+        gen = torch.Generator().manual_seed(0)
+        window = torch.zeros(28, 28, dtype=torch.bool)
+        window[3:25, 4:24] = True
+        lit = (torch.rand(128, 1, 28, 28, generator=gen) < 0.3) & window
+        images = lit * torch.where(torch.rand(lit.shape, generator=gen) < 0.5, 1.0, torch.rand(lit.shape, generator=gen))
+        labels = torch.randint(0, 10, (128,), generator=gen)
+        runs = {}
+        for name in MEASURED:
+            torch.manual_seed(0)
+            model = SNN(backend=name)
+            with torch.no_grad():
+                for fc in model.fcs:
+                    fc.weight.mul_(4.0)
+                    fc.bias.sub_(0.2)
+            runs[name] = (model, torch.optim.Adam(model.parameters(), lr=1e-3, fused=True))
+
+        def train_step(model, optimizer):
+            loss = F.cross_entropy(model.scores(*encode_batch(images, 10, gen)), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+        for model, optimizer in runs.values():
+            train_step(model, optimizer)
+        times = {name: [] for name in runs}
+        for _ in range(rounds):
+            for name, (model, optimizer) in runs.items():
+                start = time.perf_counter()
+                for _ in range(steps):
+                    train_step(model, optimizer)
+                times[name].append((time.perf_counter() - start) / steps)
+    return {name: statistics.median(values) for name, values in times.items()}

@@ -67,7 +67,7 @@ def run_recipe(recipe: Recipe | str, seed: int = 42, *, root=None, train_limit: 
     ``model``, ``accuracy`` (in [0, 1], ``recipe.num_steps``-step evaluation),
     ``test_images``, ``train_seconds`` and ``test_seconds`` (wall time of the
     training and of the evaluation), ``loss_history``, ``seed``, ``recipe`` (its
-    name), ``engine`` (what trained it, :meth:`~snn_helpers.model.SNN.engine`) and
+    name), ``engine`` (the :class:`~snn_helpers.backend.Engine` that trained it, :meth:`~snn_helpers.model.SNN.engine`) and
     ``settings`` (what a checkpoint of this run records).
 
     recipe: a :class:`Recipe` or a name of :data:`RECIPES`; seed: in ``[0, 2**32 - 1]``;
