@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import dataclasses
 import shlex
 import statistics
@@ -148,7 +149,7 @@ def cmd_train(args) -> int:
     engine = resolve(args.backend, device, precision=args.precision)
     where = f"{device} with {engine.describe()}"
     checkpoint = args.checkpoint if args.checkpoint is not None else args.resume
-    accuracies, runs, start = [], [], time.perf_counter()
+    accuracies, runs, start, load = [], [], time.perf_counter(), os.getloadavg()[0]
     for seed in range(args.seed, args.seed + args.seeds):
         result = run_recipe(recipe, seed, root=args.root, train_limit=args.train_limit,
                             test_limit=args.test_limit, device=device, checkpoint_path=checkpoint,
@@ -173,7 +174,8 @@ def cmd_train(args) -> int:
         options = {"epochs": recipe.epochs, "num_steps": recipe.num_steps, "batch_size": recipe.batch_size,
                    "lr": recipe.lr, "surrogate": args.surrogate, "train_limit": args.train_limit,
                    "test_limit": args.test_limit, "precision": args.precision, "backend": args.backend,
-                   "wall_seconds": round(wall, 1)}
+                   "wall_seconds": round(wall, 1),
+                   "load_average_start_end": [round(load, 2), round(os.getloadavg()[0], 2)]}
         results.record("train", args.command_line, results.train_figures(recipe.name, options, runs), args.record)
         print(f"recorded in {args.record}")
     return 0
