@@ -146,7 +146,7 @@ def _full_run(entry) -> bool:
 
 def _where(entry) -> str:
     m = entry["machine"]
-    return m["model"] if entry["kind"] != "reported" else f"{m['model']} (reported: {entry['source']})"
+    return m["model"] if entry["kind"] != "reported" else f"{m['model']}, as reported in {entry['source']}"
 
 
 def _accuracy_table(entries) -> str:
@@ -167,15 +167,16 @@ def _accuracy_table(entries) -> str:
 
 
 def _spread_table(entries) -> str:
-    lines = ["| machine | vector extensions | engine | seed 42, test accuracy |", "|---|---|---|---|"]
+    rows = {}
     for entry in entries:
         f = entry["figures"]
         if _full_run(entry) and _recipe(entry) == "baseline" and "42" in f["accuracy"] \
                 and f.get("precision", "fp32") == "fp32" and f.get("surrogate") is None:
             engine = f.get("engine", {}).get("name", f.get("backend", ""))
             flags = ", ".join(entry["machine"]["flags"]) or "not recorded"
-            lines.append(f"| {_where(entry)} | {flags} | {engine} | {f['accuracy']['42']:.2f}% |")
-    return "\n".join(lines)
+            rows[(_where(entry), flags, engine, f"{f['accuracy']['42']:.2f}%")] = None
+    header = ["| machine | vector extensions | engine | seed 42, test accuracy |", "|---|---|---|---|"]
+    return "\n".join(header + ["| " + " | ".join(row) + " |" for row in rows])
 
 
 def _bench_table(entries) -> str:
@@ -191,7 +192,9 @@ def _bench_table(entries) -> str:
              f"{f['load_average_start_end'][1]} at the end. `default` is what `SNN()` runs: "
              f"{f['default_engine']['name']} ({f['default_engine']['reason']}).", "",
              "| variant | samples/s | vs seed loop (range over rounds) | vs snnTorch |", "|---|---|---|---|"]
-    for name, v in f["variants"].items():
+    order = ("seed_loop", "snntorch", "default")  # then the rest, by name (the file's keys are sorted)
+    for name, v in sorted(f["variants"].items(), key=lambda item: (item[0] not in order, order.index(item[0])
+                                                                    if item[0] in order else 0, item[0])):
         low, high = v["vs_seed_loop_range"]
         lines.append(f"| {name} | {v['samples_per_s']:,} | {v['vs_seed_loop']:.2f} ({low:.2f}–{high:.2f}) "
                      f"| {v['vs_snntorch']:.2f} |")
@@ -208,9 +211,9 @@ def _runs_table(entries) -> str:
             rows.setdefault(key, []).append(f)
     lines = ["| engine | precision | machine | wall time (runs) | seed 42, test accuracy |", "|---|---|---|---|---|"]
     for (engine, precision, where), runs in rows.items():
-        walls = ", ".join(f"{r['wall_seconds']:.1f}" for r in runs if "wall_seconds" in r) or "not recorded"
+        walls = ", ".join(f"{r['wall_seconds']:.1f}" for r in runs if "wall_seconds" in r)
         accuracies = ", ".join(sorted({f"{r['accuracy']['42']:.2f}%" for r in runs}))
-        lines.append(f"| {engine} | {precision} | {where} | {walls} s | {accuracies} |")
+        lines.append(f"| {engine} | {precision} | {where} | {walls + ' s' if walls else 'not recorded'} | {accuracies} |")
     return "\n".join(lines)
 
 
