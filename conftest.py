@@ -7,6 +7,11 @@ import os
 
 import pytest
 
+# Timing stays out of the tests: backend="auto" takes the compiled kernels where they run (plain torch
+# elsewhere) instead of measuring which is faster on this machine (snn_helpers/backend.py). The
+# notebooks' kernels inherit it. tests/test_backend.py unsets it where it tests the measured choice.
+os.environ.setdefault("SNN_ENGINE", "compiled")
+
 
 def pytest_collection_modifyitems(config, items):
     """Stop the run when nbval collected notebook cells but ``SNN_QUICK=1`` is not set."""

@@ -283,7 +283,7 @@ def main(argv=None) -> dict:
     flush = not args.no_flush and torch.set_flush_denormal(True)
     print("subnormal floats " + ("flushed to zero in torch's operations (torch.set_flush_denormal(True)), "
                                  "for every variant" if flush else "kept (not flushed)"))
-    load_start = os.getloadavg()
+    load_start, commit = os.getloadavg(), results.commit()  # the code that runs, before any edit
     generator = torch.Generator().manual_seed(0)
     images, labels = as_tensors(load_mnist(train=True))
     loader = iter(BatchLoader(images, labels, BATCH, shuffle=True, generator=generator))
@@ -353,7 +353,7 @@ def main(argv=None) -> dict:
     print(json.dumps(summary))
     if args.record:
         results.record("bench", " ".join(["python", "benchmarks/train_speed.py", *(argv or sys.argv[1:])]),
-                       summary, args.record)
+                       summary, args.record, commit=commit)
         print(f"recorded in {args.record}")
     return summary
 

@@ -16,7 +16,7 @@ model, the command line, the benchmark, the exported JSON) asks it; nothing comp
 
 **The measured choice.** The first time ``auto`` is resolved for an SNN on a machine, a few
 training steps of each fp32 engine are timed on a state like a trained model's
-(:func:`~snn_helpers.model.time_engines`) and the fastest is kept in a JSON file in
+(:func:`~snn_helpers.model.measure_auto`) and the fastest is kept in a JSON file in
 :func:`~snn_helpers.kernels.cache_dir`, keyed by the CPU, the torch version and the
 engines' source, like the kernel build. Later runs read it, so the choice does not flip
 between runs; a new CPU, torch or source measures again. ``SNN_ENGINE=torch`` or
@@ -99,7 +99,7 @@ def check_backend(backend) -> str:
     >>> check_backend("fast")
     Traceback (most recent call last):
     ...
-    ValueError: backend must be one of ['auto', 'torch', 'compiled', 'step'], got 'fast'
+    ValueError: backend must be one of ['auto', 'compiled', 'step', 'torch'], got 'fast'
     """
     if check_choice("backend", backend, BACKENDS) == "compiled" and kernels.why_unavailable() is not None:
         _refuse(kernels.why_unavailable())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ._checks import check_file, check_float, check_int, check_path
 from .atomic import atomic_path
-from .backend import BACKENDS, resolve
+from .backend import BACKENDS
 from .checkpoint import CheckpointError, check_checkpoint_path, save_checkpoint
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
 from .model import PRECISIONS
@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="after training, write the weights (no optimizer state) here and a JSON "
                             "beside it with settings, seed, test accuracy and sha256")
     train.add_argument("--precision", choices=PRECISIONS, default="fp32",
-                       help="bf16: matrix products in bfloat16, for GPUs and for CPUs with AVX-512 BF16 where the "
+                       help="bf16: matrix products in bfloat16, for GPUs and for CPUs with AMX or AVX512-BF16 where the "
                             "compiled kernels are unavailable (the LIF recurrence stays fp32)")
     train.add_argument("--backend", choices=BACKENDS, default="auto",
                        help="the engine (SNN(backend=...)): auto (on a CPU, the faster of torch and compiled "
@@ -146,17 +146,16 @@ def cmd_train(args) -> int:
           f"batch {recipe.batch_size}, lr {recipe.lr:g} ({recipe.schedule})")
     if surrogate:
         print(f"surrogate: {args.surrogate} (overrides the recipe's {get_recipe(args.recipe).model['surrogate']})")
-    engine = resolve(args.backend, device, precision=args.precision)
-    where = f"{device} with {engine.describe()}"
     checkpoint = args.checkpoint if args.checkpoint is not None else args.resume
     accuracies, runs, start, load = [], [], time.perf_counter(), os.getloadavg()[0]
+    commit = results.commit() if args.record else None  # the code that runs, not what is checked out at the end
     for seed in range(args.seed, args.seed + args.seeds):
         result = run_recipe(recipe, seed, root=args.root, train_limit=args.train_limit,
                             test_limit=args.test_limit, device=device, checkpoint_path=checkpoint,
                             resume_from=args.resume, progress=not args.no_progress)
         accuracies.append(100 * result["accuracy"])
         runs.append(result)
-        where = f"{device} with {result['engine'].describe()}"  # auto's choice, measured if it was not
+        where = f"{device} with {result['engine'].describe()}"
         print(f"seed {seed}: test accuracy ({recipe.num_steps}-step evaluation, {result['test_images']} "
               f"images): {accuracies[-1]:.2f}%  training {result['train_seconds']:.1f} s, "
               f"evaluation {result['test_seconds']:.1f} s on {where}  "
@@ -176,7 +175,8 @@ def cmd_train(args) -> int:
                    "test_limit": args.test_limit, "precision": args.precision, "backend": args.backend,
                    "wall_seconds": round(wall, 1),
                    "load_average_start_end": [round(load, 2), round(os.getloadavg()[0], 2)]}
-        results.record("train", args.command_line, results.train_figures(recipe.name, options, runs), args.record)
+        results.record("train", args.command_line, results.train_figures(recipe.name, options, runs), args.record,
+                       commit=commit)
         print(f"recorded in {args.record}")
     return 0
 

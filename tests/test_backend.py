@@ -102,7 +102,7 @@ def test_a_lone_layer_uses_a_cached_choice_but_never_measures(cache):
 @needs_library
 def test_the_model_runs_on_the_engine_the_resolver_names(cache, monkeypatch):
     model = SNN((784, 64, 10))
-    monkeypatch.setattr("snn_helpers.model.time_engines", fake({"torch": 0.010, "compiled": 0.020}))
+    monkeypatch.setattr("snn_helpers.model.measure_auto", fake({"torch": 0.010, "compiled": 0.020}))
     monkeypatch.setattr(kernels, "lif_forward", lambda *a: pytest.fail("compiled kernel used"))
     assert model.engine().name == "torch"
     model((torch.rand(3, 2, 784) < 0.2).float())  # auto: plain torch, as measured

@@ -70,3 +70,16 @@ def test_the_results_command_rewrites_a_readme(tmp_path, capsys):
     text = readme.read_text()
     assert text.startswith("intro\n") and text.endswith("end\n") and "old" not in text
     assert "| Test CPU | avx2 | compiled | 97.50% |" in text
+
+
+def test_train_record_appends_the_run(tmp_path, capsys):
+    path = tmp_path / "m.json"
+    args = ["train", "--epochs", "1", "--train-limit", "128", "--test-limit", "64", "--no-progress"]
+    assert cli.main([*args, "--record", str(path)]) == 0
+    (entry,) = results.load(path)
+    figures = entry["figures"]
+    assert entry["kind"] == "train" and entry["command"].startswith("python -m snn_helpers train --epochs 1")
+    assert figures["train_limit"] == 128 and figures["test_images"] == 64 and figures["epochs"] == 1
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("seed 42:")][0]
+    assert f"{figures['accuracy']['42']:.2f}%" in printed
+    assert figures["engine"]["name"] in ("compiled", "torch") and len(figures["loss_history"]["42"]) == 1
