@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import kernels
-from ._checks import check_choice, check_sizes, check_tensor
+from ._checks import check_choice, check_int, check_sizes, check_tensor
 from .backend import MEASURED, Engine, check_backend, resolve
 from .encoding import encode_batch
 from .neurons import LIF
@@ -210,6 +210,8 @@ def time_engines(engines=MEASURED, steps: int = 3, rounds: int = 3, like: SNN | 
     >>> sorted(times), len(times["torch"])
     (['step', 'torch'], 2)
     """
+    steps, rounds = check_int("steps", steps, 1), check_int("rounds", rounds, 1)
+    engines = [check_backend(name) for name in engines]
     with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad():
         gen = torch.Generator().manual_seed(0)
         if images is None:

@@ -185,12 +185,13 @@ def _bench_table(entries) -> str:
         return "(no benchmark run recorded yet: `make bench` records one)"
     entry = benches[-1]
     f, m = entry["figures"], entry["machine"]
-    lines = [f"Measured on {m['model']} ({', '.join(m['flags'])}; {m['threads']} threads, torch {m['torch']}), "
+    threads = f"{f['threads']} thread" + ("s" if f["threads"] != 1 else "")
+    lines = [f"Measured on {m['model']} ({', '.join(m['flags'])}; {m['cores']} cores, {threads}, torch {m['torch']}), "
              f"commit {entry['commit'][:10]}, {entry['date'][:10]}: `{entry['command']}`, {f['rounds']} "
              f"interleaved rounds of {f['batches_per_round']} steady-state steps, after {f['warmup_batches']} "
-             f"training steps; load average {f['load_average_start_end'][0]} at the start and "
-             f"{f['load_average_start_end'][1]} at the end. `default` is what `SNN()` runs: "
-             f"{f['default_engine']['name']} ({f['default_engine']['reason']}).", "",
+             f"training steps, subnormals {'flushed' if f['flush_denormal'] else 'kept'}; load average "
+             f"{f['load_average_start_end'][0]} at the start and {f['load_average_start_end'][1]} at the end. "
+             f"`default` is what `SNN()` runs: {f['default_engine']['name']} ({f['default_engine']['reason']}).", "",
              "| variant | samples/s | vs seed loop (range over rounds) | vs snnTorch |", "|---|---|---|---|"]
     order = ("seed_loop", "snntorch", "default")  # then the rest, by name (the file's keys are sorted)
     for name, v in sorted(f["variants"].items(), key=lambda item: (item[0] not in order, order.index(item[0])
