@@ -1,14 +1,23 @@
 """Training speed on MNIST, side by side in one process: the seed's loop, snnTorch, and the fast path.
 
 Variants (T = 10 steps, batches of 128 real MNIST images, Adam, lr 1e-3):
-  (a) seed_loop        - the seed's code: step-by-step forward, its Poisson encoder, Adam as the seed builds it
-  (b) snntorch         - the same network from ``snn.Leaky`` (reset to zero, sigmoid surrogate slope 10),
-                         seed encoder
-  (c) fast_fp32        - ``snn_helpers`` as ``fit`` trains: spikes of the lit pixels only (``encode_batch``),
-                         each layer's product once over all T*B rows, then ``FusedLIF``; with the compiled
-                         kernels (``snn_helpers.kernels``: products with spikes skip silent inputs)
-  (c') fast_fp32_torch - (c) in plain torch (``SNN(backend="torch")``): dense products, torch's LIF loop
-  (d) fast_bf16        - (c) with the matrix products in bfloat16 (``SNN(precision="bf16")``), LIF compiled
+  (a) seed_loop          - the seed's code: step-by-step forward, its Poisson encoder, Adam as the seed builds it
+  (b) snntorch           - the same network from ``snn.Leaky`` (reset to zero, sigmoid surrogate slope 10),
+                           seed encoder
+  (c) default            - what ``SNN()`` and ``fit`` run with no arguments (``backend="auto"``: the engine
+                           measured fastest on this machine, see snn_helpers.backend)
+  (d) fast_fp32_compiled - ``snn_helpers`` as ``fit`` trains: spikes of the lit pixels only (``encode_batch``),
+                           each layer's product once over all T*B rows, then ``FusedLIF``; with the compiled
+                           kernels (``SNN(backend="compiled")``: products with spikes skip silent inputs)
+  (e) fast_fp32_torch    - (d) in plain torch (``SNN(backend="torch")``): dense products, torch's LIF loop
+  (f) fast_bf16          - (d) with the matrix products in bfloat16 (``SNN(precision="bf16")``), LIF compiled
+
+Steady state: before any timing, one SNN is trained for ``--warmup`` batches (a part of
+the first epoch), and every variant starts from its weights, so the timings see what a
+user's later epochs see (sparser spikes, potentials far below the threshold, subnormal
+gradients), not a fresh model's. By default subnormal floats are flushed to zero in
+torch's operations for every variant (``torch.set_flush_denormal(True)``), as the
+package does when it trains; ``--no-flush`` keeps them.
 
 A timed training step covers encoding, forward, loss, backward and the optimizer
 step. Rounds are interleaved (each round times every variant, the order rotating),
@@ -16,9 +25,14 @@ and each round also times the matrix products of one training step on their own
 (fp32 and bf16): this machine's GEMM ceiling. A ratio (variant against variant, or
 against the ceiling) is taken within each round and the median over the rounds is
 reported, so a slow spell of a shared machine, which slows a whole round, cancels
-out. Prints a table, then one JSON line.
+out. Prints a table, then one JSON line, which names the CPU and its vector extensions;
+``--record`` also appends it to the results file that the README quotes
+(``results/measurements.json``, :mod:`snn_helpers.results`).
 
-    python benchmarks/train_speed.py [--rounds 15] [--batches 8] [--threads N]
+    python benchmarks/train_speed.py [--rounds 15] [--batches 8] [--warmup 150] [--threads N] [--record]
+
+bf16 pays where the CPU multiplies bfloat16 natively (AMX, or AVX512-BF16) and on GPUs;
+elsewhere the products are emulated and slower than fp32.
 
 snntorch is pinned in requirements.txt (notebook 06 reads NIR graphs with it).
 """
@@ -27,7 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import sys
 import statistics
 import time
 from itertools import islice
@@ -36,8 +50,9 @@ import torch
 from torch import nn
 
 from snn_helpers import SNN, BatchLoader, as_tensors, load_mnist
-from snn_helpers.backend import engine
+from snn_helpers import results
 from snn_helpers.encoding import encode_batch
+from snn_helpers.machine import cpu_info
 
 T, BATCH, LR = 10, 128, 1e-3
 SIZES = (784, 512, 256, 10)
@@ -151,14 +166,29 @@ class Variant:
         return loss.item()
 
 
-def build_variants(generator: torch.Generator) -> list[Variant]:
+def warm_weights(batches, generator: torch.Generator) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(weight, bias) of each layer of an SNN trained on ``batches`` as ``fit`` trains it (untimed)."""
+    torch.manual_seed(0)
+    model = SNN(SIZES, backend="compiled" if SNN(SIZES).engine().compiled else "torch")
+    variant = Variant("warmup", model, torch.optim.Adam(model.parameters(), lr=LR, fused=True),
+                      lambda images: encode_batch(images, T, generator), lambda x: model.scores(*x))
+    for images, labels in batches:
+        variant.step(images, labels)
+    return [(fc.weight.detach().clone(), fc.bias.detach().clone()) for fc in model.fcs]
+
+
+def build_variants(generator: torch.Generator, weights) -> list[Variant]:
+    """Every variant, each starting from ``weights`` (a list of (weight, bias) per layer)."""
     torch.manual_seed(0)
     seed = SNNModel()
     leaky = snntorch_model()
-    fast = {"fp32": SNN(SIZES), "fp32_torch": SNN(SIZES, backend="torch"), "bf16": SNN(SIZES, precision="bf16")}
+    fast = {"default": SNN(SIZES), "fast_fp32_compiled": SNN(SIZES, backend="compiled"),
+            "fast_fp32_torch": SNN(SIZES, backend="torch"), "fast_bf16": SNN(SIZES, precision="bf16")}
+    for fc, (w, b) in zip((seed.fc1, seed.fc2, seed.fc3), weights):
+        fc.load_state_dict({"weight": w, "bias": b})
     for model in (leaky, *fast.values()):  # every variant starts from the same weights
-        for fc, (w, b) in zip(model.fcs, [(m.weight, m.bias) for m in (seed.fc1, seed.fc2, seed.fc3)]):
-            fc.load_state_dict({"weight": w.detach(), "bias": b.detach()})
+        for fc, (w, b) in zip(model.fcs, weights):
+            fc.load_state_dict({"weight": w, "bias": b})
 
     def seed_encode(images):
         return poisson_spike_encoding(images, T)
@@ -173,7 +203,7 @@ def build_variants(generator: torch.Generator) -> list[Variant]:
                 lambda x: leaky(x, T).sum(0)),
     ]
     for name, model in fast.items():  # the optimizer exactly as snn_helpers.fit builds it
-        variants.append(Variant(f"fast_{name}", model,
+        variants.append(Variant(name, model,
                                 torch.optim.Adam(model.parameters(), lr=LR, fused=True),
                                 fast_encode, lambda x, model=model: model.scores(*x)))
     return variants
@@ -224,14 +254,6 @@ def paired_median(numerators, denominators) -> float:
     return statistics.median(a / b for a, b in zip(numerators, denominators, strict=True))
 
 
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.machine()
-
-
 def time_training(variant: Variant, batches) -> float:
     """Samples per second over ``batches`` after one untimed warm-up step."""
     variant.step(*batches[0])
@@ -246,17 +268,28 @@ def main(argv=None) -> dict:
     parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (median reported)")
     parser.add_argument("--batches", type=int, default=8, help="timed training steps per variant and round")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--warmup", type=int, default=150,
+                        help="batches to train first, untimed, so that every variant starts from a trained "
+                             "state (default 150, about a third of an epoch)")
+    parser.add_argument("--no-flush", action="store_true",
+                        help="keep subnormal floats (default: flush them to zero, torch.set_flush_denormal)")
+    parser.add_argument("--record", nargs="?", const=str(results.RESULTS_FILE), default=None, metavar="FILE",
+                        help="append the JSON to the results file (default: results/measurements.json)")
     args = parser.parse_args(argv)
-    if args.rounds < 1 or args.batches < 1 or (args.threads is not None and args.threads < 1):
-        parser.error("--rounds, --batches and --threads must be at least 1")
+    if args.rounds < 1 or args.batches < 1 or args.warmup < 0 or (args.threads is not None and args.threads < 1):
+        parser.error("--rounds, --batches and --threads must be at least 1, --warmup at least 0")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    load_start = os.getloadavg()
+    flush = not args.no_flush and torch.set_flush_denormal(True)
+    print("subnormal floats " + ("flushed to zero in torch's operations (torch.set_flush_denormal(True)), "
+                                 "for every variant" if flush else "kept (not flushed)"))
+    load_start, commit = os.getloadavg(), results.commit()  # the code that runs, before any edit
     generator = torch.Generator().manual_seed(0)
     images, labels = as_tensors(load_mnist(train=True))
-    loader = BatchLoader(images, labels, BATCH, shuffle=True, generator=generator)
-    batches = list(islice(iter(loader), args.batches))
-    variants = build_variants(generator)
+    loader = iter(BatchLoader(images, labels, BATCH, shuffle=True, generator=generator))
+    weights = warm_weights(list(islice(loader, args.warmup)), generator)
+    batches = list(islice(loader, args.batches))
+    variants = build_variants(generator, weights)
     operands = {"fp32": gemm_operands(torch.float32), "bf16": gemm_operands(torch.bfloat16)}
     speed = {v.name: [] for v in variants}
     gemm = {p: [] for p in operands}
@@ -273,21 +306,21 @@ def main(argv=None) -> dict:
     round_ceiling = {p: [g * 1e9 / FLOPS_PER_SAMPLE for g in gs] for p, gs in gemm.items()}
     live = live_input_fraction(batches)
     fast_flops = FLOPS_PER_SAMPLE - (1 - live) * FIRST_LAYER_FLOPS_PER_SAMPLE
-    results = {}
+    table = {}
     for name, values in speed.items():
         vs_seed = [a / b for a, b in zip(values, speed["seed_loop"], strict=True)]
-        results[name] = {
+        table[name] = {
             "samples_per_s": round(statistics.median(values)),
             "vs_seed_loop": round(statistics.median(vs_seed), 3),
             "vs_seed_loop_range": [round(min(vs_seed), 3), round(max(vs_seed), 3)],
             "vs_snntorch": round(paired_median(values, speed["snntorch"]), 3),
             "fraction_of_fp32_gemm_ceiling": round(paired_median(values, round_ceiling["fp32"]), 3),
         }
-    results["fast_bf16"]["fraction_of_bf16_gemm_ceiling"] = round(  # against its own precision's ceiling
+    table["fast_bf16"]["fraction_of_bf16_gemm_ceiling"] = round(  # against its own precision's ceiling
         paired_median(speed["fast_bf16"], round_ceiling["bf16"]), 3)
     # The dense products the torch fast path runs (black pixels left out); the compiled one runs fewer.
-    results["fast_fp32_torch"]["fraction_of_fp32_gemm_ceiling_executed_flops"] = round(
-        results["fast_fp32_torch"]["fraction_of_fp32_gemm_ceiling"] * fast_flops / FLOPS_PER_SAMPLE, 3)
+    table["fast_fp32_torch"]["fraction_of_fp32_gemm_ceiling_executed_flops"] = round(
+        table["fast_fp32_torch"]["fraction_of_fp32_gemm_ceiling"] * fast_flops / FLOPS_PER_SAMPLE, 3)
 
     print(f"\nmatrix products per sample: {FLOPS_PER_SAMPLE / 1e6:.2f} MFLOP; GEMM ceiling "
           + ", ".join(f"{p} {gflops[p]:.0f} GFLOP/s = {ceiling[p]:,.0f} samples/s" for p in gflops))
@@ -299,25 +332,33 @@ def main(argv=None) -> dict:
           + ", ".join(f"{five_epochs[p]:.1f} s in {p}" for p in gflops) + " at those rates")
     print(f"ratios: median over the {args.rounds} rounds of the ratio within each round "
           "(range: smallest and largest round)")
-    print(f"{'variant':<16}{'samples/s':>11}{'vs (a)':>8}{'range':>12}{'vs (b)':>8}{'of fp32 ceiling':>17}")
-    for name, r in results.items():
+    print(f"{'variant':<20}{'samples/s':>11}{'vs (a)':>8}{'range':>12}{'vs (b)':>8}{'of fp32 ceiling':>17}")
+    for name, r in table.items():
         low, high = r["vs_seed_loop_range"]
-        print(f"{name:<16}{r['samples_per_s']:>11,}{r['vs_seed_loop']:>8.2f}{f'{low:.2f}-{high:.2f}':>12}"
+        print(f"{name:<20}{r['samples_per_s']:>11,}{r['vs_seed_loop']:>8.2f}{f'{low:.2f}-{high:.2f}':>12}"
               f"{r['vs_snntorch']:>8.2f}{r['fraction_of_fp32_gemm_ceiling']:>17.0%}")
+    native = [flag for flag in ("amx_bf16", "avx512_bf16") if flag in cpu_info()["flags"]]
+    print("bf16 (--precision bf16, opt-in: it changes results) pays where the hardware multiplies bfloat16 "
+          "natively: AMX or AVX512-BF16 CPUs, and GPUs; this CPU has "
+          + (", ".join(native) if native else "neither, so its bf16 products are emulated"))
     summary = {
         "benchmark": "train_speed", "num_steps": T, "batch_size": BATCH, "rounds": args.rounds,
         "batches_per_round": args.batches, "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "cpu": cpu_name(),
+        "cpu": cpu_info(), "flush_denormal": bool(flush), "warmup_batches": args.warmup,
         "load_average_start_end": [round(load_start[0], 2), round(os.getloadavg()[0], 2)],
         "flops_per_sample": FLOPS_PER_SAMPLE, "fast_path_live_inputs": round(live, 3),
         "fast_path_flops_per_sample": round(fast_flops),
         "gemm_gflops": {p: round(g, 1) for p, g in gflops.items()},
         "gemm_ceiling_samples_per_s": {p: round(c) for p, c in ceiling.items()},
-        "engine": engine("cpu"), "compiled_kernels": engine("cpu") == "the compiled kernels",
+        "default_engine": SNN(SIZES).engine().as_dict(),
         "five_epoch_gemm_seconds": {p: round(t, 1) for p, t in five_epochs.items()},
-        "variants": results,
+        "variants": table,
     }
     print(json.dumps(summary))
+    if args.record:
+        results.record("bench", " ".join(["python", "benchmarks/train_speed.py", *(argv or sys.argv[1:])]),
+                       summary, args.record, commit=commit)
+        print(f"recorded in {args.record}")
     return summary
 
 

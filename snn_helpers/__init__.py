@@ -4,10 +4,11 @@ Modules, lowest layer first (a module imports only from its own layer or
 below; ``tests/test_layers.py`` checks it): ``runtime`` (device choice and
 timing), ``threads`` (this process's share of the CPUs, how OpenMP waits),
 ``paths`` (where data and outputs go), ``surrogates`` (the surrogate
-derivatives, each described once); ``kernels`` (compiled CPU kernels of the
-fast path, built on first use), ``cpu`` (subnormals flushed and the thread
-share, around the package's work), ``data`` (MNIST), ``checkpoint``; ``backend``
-(which engine computes the LIF layers), ``encoding`` (rate, latency and delta
+derivatives, each described once), ``machine`` (the CPU a figure was measured
+on); ``kernels`` (compiled CPU kernels of the fast path, built on first use),
+``cpu`` (subnormals flushed and the thread share, around the package's work),
+``data`` (MNIST), ``checkpoint``, ``results`` (the results file the README
+quotes); ``backend`` (which engine computes the LIF layers, and why), ``encoding`` (rate, latency and delta
 spikes), ``neurons`` (LIF and surrogate spike); ``model`` (the SNN),
 ``plots``; ``training`` (fit/evaluate/seeding), ``compare`` (SNN against
 ANN: operations, energy, sparsity), ``timesteps`` (accuracy against the

@@ -1,7 +1,8 @@
-"""Command line: ``python -m snn_helpers fetch-data | train | run-notebooks | site | student | export-nir | import-nir``."""
+"""Command line: ``python -m snn_helpers fetch-data | train | results | run-notebooks | site | student | export-nir | import-nir``."""
 from __future__ import annotations
 
 import argparse
+import os
 import dataclasses
 import shlex
 import statistics
@@ -10,13 +11,14 @@ import time
 from pathlib import Path
 
 from ._checks import check_file, check_float, check_int, check_path
-from .atomic import DiskFullError, folder_is_full, is_disk_full
-from .backend import BACKENDS, engine
+from .atomic import DiskFullError, atomic_path, folder_is_full, is_disk_full
+from .backend import BACKENDS
 from .checkpoint import CheckpointError, check_checkpoint_path, save_checkpoint
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
 from .model import PRECISIONS
 from .nir_graph import NIRGraphError
 from .recipes import ALIASES, RECIPES, get_recipe, run_recipe
+from . import results
 from .runtime import get_device
 from .shipped import export_model
 from .surrogates import REGISTRY
@@ -79,13 +81,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help="after training, write the weights (no optimizer state) here and a JSON "
                             "beside it with settings, seed, test accuracy and sha256")
     train.add_argument("--precision", choices=PRECISIONS, default="fp32",
-                       help="bf16: matrix products in bfloat16, for GPUs and for CPUs with AVX-512 BF16 where the "
+                       help="bf16: matrix products in bfloat16, for GPUs and for CPUs with AMX or AVX512-BF16 where the "
                             "compiled kernels are unavailable (the LIF recurrence stays fp32)")
     train.add_argument("--backend", choices=BACKENDS, default="auto",
-                       help="the engine (SNN(backend=...)): auto (the compiled kernels where they run, else "
-                            "plain torch), torch, compiled, or step, the step-by-step loop that notebook 02 "
-                            "teaches: same mathematics, slower; for timing them")
+                       help="the engine (SNN(backend=...)): auto (on a CPU, the faster of torch and compiled "
+                            "as measured once on this machine and cached; SNN_ENGINE=torch|compiled sets it), "
+                            "torch, compiled (pins the compiled kernels), or step, the step-by-step loop that "
+                            "notebook 02 teaches: same mathematics, slower; for timing them")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--record", nargs="?", const=str(results.RESULTS_FILE), default=None, metavar="FILE",
+                       help="append this run (machine, commit, date, command, accuracies, times) to the results "
+                            "file (default: results/measurements.json), which the README quotes")
+
+    res = sub.add_parser("results", help="show the results file, or regenerate the README's blocks from it")
+    res.add_argument("--file", default=str(results.RESULTS_FILE), help="the results file "
+                     "(default: results/measurements.json)")
+    res.add_argument("--readme", nargs="?", const="README.md", default=None, metavar="README",
+                     help="rewrite the <!-- results:NAME --> blocks of README (default: README.md) from the file")
 
     run = sub.add_parser("run-notebooks", help="execute notebooks/NN_*.ipynb in order, then the appendices "
                          "A*_*.ipynb (the main job), write executed copies to build/executed/, print the test accuracy")
@@ -134,19 +146,22 @@ def cmd_train(args) -> int:
           f"batch {recipe.batch_size}, lr {recipe.lr:g} ({recipe.schedule})")
     if surrogate:
         print(f"surrogate: {args.surrogate} (overrides the recipe's {get_recipe(args.recipe).model['surrogate']})")
-    where = f"{device} with {engine(device, args.backend)}"
     checkpoint = args.checkpoint if args.checkpoint is not None else args.resume
-    accuracies, start = [], time.perf_counter()
+    accuracies, runs, start, load = [], [], time.perf_counter(), os.getloadavg()[0]
+    commit = results.commit() if args.record else None  # the code that runs, not what is checked out at the end
     for seed in range(args.seed, args.seed + args.seeds):
         result = run_recipe(recipe, seed, root=args.root, train_limit=args.train_limit,
                             test_limit=args.test_limit, device=device, checkpoint_path=checkpoint,
                             resume_from=args.resume, progress=not args.no_progress)
         accuracies.append(100 * result["accuracy"])
+        runs.append(result)
+        where = f"{device} with {result['engine'].describe()}"
         print(f"seed {seed}: test accuracy ({recipe.num_steps}-step evaluation, {result['test_images']} "
               f"images): {accuracies[-1]:.2f}%  training {result['train_seconds']:.1f} s, "
               f"evaluation {result['test_seconds']:.1f} s on {where}  "
               "loss per epoch: " + ", ".join(f"{x:.4f}" for x in result["loss_history"]))
-    print(f"wall time: {time.perf_counter() - start:.1f} s (data loading, encoding, training, evaluation)")
+    wall = time.perf_counter() - start
+    print(f"wall time: {wall:.1f} s (data loading, encoding, training, evaluation)")
     if len(accuracies) > 1:
         print(f"mean test accuracy over {len(accuracies)} seeds: {statistics.mean(accuracies):.2f}% "
               f"(standard deviation {statistics.stdev(accuracies):.2f})")
@@ -154,6 +169,32 @@ def cmd_train(args) -> int:
         info = export_model(result, recipe, args.export, args.command_line, root=args.root)
         print(f"exported {args.export} (sha256 {info['sha256'][:16]}...) and its JSON; accuracy on the "
               f"first {info['check']['test_images']} test images: {100 * info['check']['accuracy']:.2f}%")
+    if args.record:
+        options = {"epochs": recipe.epochs, "num_steps": recipe.num_steps, "batch_size": recipe.batch_size,
+                   "lr": recipe.lr, "surrogate": args.surrogate, "train_limit": args.train_limit,
+                   "test_limit": args.test_limit, "precision": args.precision, "backend": args.backend,
+                   "wall_seconds": round(wall, 1),
+                   "load_average_start_end": [round(load, 2), round(os.getloadavg()[0], 2)]}
+        results.record("train", args.command_line, results.train_figures(recipe.name, options, runs), args.record,
+                       commit=commit)
+        print(f"recorded in {args.record}")
+    return 0
+
+
+def cmd_results(args) -> int:
+    entries = results.load(args.file)
+    if args.readme is None:
+        for name, block in results.render(entries).items():
+            print(f"<!-- results:{name} -->\n{block}\n")
+        return 0
+    readme = Path(args.readme)
+    text = readme.read_text()
+    updated = results.update_readme(text, entries)
+    if updated != text:
+        with atomic_path(readme) as tmp:
+            tmp.write_text(updated)
+    print(f"{readme}: {len(results.readme_blocks(updated))} blocks from {args.file}"
+          + ("" if updated != text else " (unchanged)"))
     return 0
 
 
@@ -208,7 +249,7 @@ def main(argv=None) -> int:
     if args.command == "train" and args.seeds > 1 and (args.export or args.checkpoint or args.resume):
         parser.error("--export, --checkpoint and --resume need a single seed (--seeds 1)")
     try:
-        return {"fetch-data": cmd_fetch, "train": cmd_train, "run-notebooks": cmd_run_notebooks,
+        return {"fetch-data": cmd_fetch, "train": cmd_train, "results": cmd_results, "run-notebooks": cmd_run_notebooks,
                 "site": cmd_site, "student": cmd_student, "export-nir": cmd_export_nir,
                 "import-nir": cmd_import_nir}[args.command](args)
     except (MNISTDataError, CheckpointError, NIRGraphError, DiskFullError) as err:

@@ -104,12 +104,15 @@ def why_unavailable() -> str | None:
     """Why :func:`library` is ``None``, in words (``"SNN_KERNELS=0 is set"``, ...), or ``None``
     when the kernels are built. Builds them on first use, like :func:`library`.
 
-    >>> why_unavailable() in (None, f"{ENABLE_ENV}=0 is set", "they could not be built (see the warning)")
-    True
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"SNN_KERNELS": "0"}):
+    ...     why_unavailable()
+    'SNN_KERNELS=0 is set'
     """
     if _disabled():
         return f"{ENABLE_ENV}=0 is set"
-    return None if library() is not None else "they could not be built (see the warning)"
+    return None if library() is not None else "the kernels could not be built; see the warning"
 
 
 def num_threads() -> int:
@@ -166,8 +169,13 @@ def _compiler() -> str:
     raise OSError("no C compiler found (set CC)")
 
 
-def _cpu() -> str:
-    """What the compiled code depends on: the CPU model and its instruction-set flags."""
+def cpu_key() -> str:
+    """What compiled code and timings depend on: the CPU model and its instruction-set flags, as text
+    (the lines ``model name`` and ``flags`` of ``/proc/cpuinfo``, else :func:`platform.processor`).
+
+    >>> "model name" in cpu_key() or not Path("/proc/cpuinfo").exists()
+    True
+    """
     try:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
         return "\n".join(sorted({line for line in lines if line.startswith(("model name", "flags"))}))
@@ -178,7 +186,7 @@ def _cpu() -> str:
 def _build() -> Path:
     compiler = _compiler()
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=60).stdout
-    key = hashlib.sha256("\0".join([SOURCE.read_text(), compiler, version, " ".join(FLAGS), _cpu()])
+    key = hashlib.sha256("\0".join([SOURCE.read_text(), compiler, version, " ".join(FLAGS), cpu_key()])
                          .encode()).hexdigest()[:16]
     target = cache_dir() / f"snn_kernels-{key}.so"
     if not target.exists():

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import math
+import statistics
+import time
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from . import kernels
-from ._checks import check_choice, check_sizes, check_tensor
-from .backend import check_backend, engine, settle
+from ._checks import check_choice, check_int, check_sizes, check_tensor
+from .backend import MEASURED, Engine, check_backend, resolve
+from .encoding import encode_batch
 from .neurons import LIF
 
 PRECISIONS = ("fp32", "bf16")
@@ -30,9 +33,10 @@ class SNN(nn.Module):
     map once for all time steps and runs the LIF recurrence as one fused node;
     ``"compiled"`` does the same with the compiled kernels of
     :mod:`~snn_helpers.kernels` for the LIF recurrence and for the fp32 products with
-    spikes (fp32 CPU only: an error otherwise); ``"auto"`` (the default) is
-    ``"compiled"`` where they can run, else ``"torch"``. :meth:`engine` says which in
-    words. All give the same outputs and gradients up to the rounding of sums.
+    spikes (fp32 CPU only: an error otherwise); ``"auto"`` (the default) is the faster
+    of the two on this machine's CPU, measured once by :func:`measure_auto` and cached
+    (:mod:`~snn_helpers.backend`), and ``"torch"`` elsewhere. :meth:`engine` says which
+    and why. All give the same outputs and gradients up to the rounding of sums.
     ``features`` (optional, in every method that takes ``x``) says that ``x``
     holds only some inputs, ``[T, B, P]`` for the ``P`` input indices in
     ``features``; every other input is zero at every step, and leaving it out
@@ -105,14 +109,16 @@ class SNN(nn.Module):
         with torch.autocast(x.device.type, dtype=torch.bfloat16):
             return F.linear(x, weight, bias).float()
 
-    def engine(self, device: torch.device | str | None = None) -> str:
-        """What :meth:`forward` computes with on ``device`` (default: the weights' device), in words,
-        as :func:`~snn_helpers.backend.engine` says it.
+    def engine(self, device: torch.device | str | None = None) -> Engine:
+        """The :class:`~snn_helpers.backend.Engine` that :meth:`forward` runs on for fp32 input on
+        ``device`` (default: the weights' device): which one and why. With ``backend="auto"`` on a
+        CPU this measures the engines the first time on a machine (:func:`measure_auto`).
 
-        >>> SNN((4, 2), backend="step").engine()
+        >>> SNN((4, 2), backend="step").engine().describe()
         'the step-by-step loop'
         """
-        return engine(self.fcs[0].weight.device if device is None else device, self.backend)
+        return resolve(self.backend, self.fcs[0].weight.device if device is None else device,
+                       measure=measure_auto, precision=self.precision)
 
     def forward(self, x: torch.Tensor, features: torch.Tensor | None = None, *, record: bool = False):
         """Output spikes ``[T, B, C]``; with ``record=True`` also a dict of per-layer
@@ -127,7 +133,7 @@ class SNN(nn.Module):
         """
         x = self._flatten_input(x, features)
         columns = self._check_features(features)
-        used = settle(self.backend, x)
+        used = resolve(self.backend, tensor=x, measure=measure_auto, precision=self.precision).name
         if used == "step":
             spikes, potentials = self._forward_step(x, columns)
         else:
@@ -176,3 +182,86 @@ class SNN(nn.Module):
         """Scores ``[T, B, C]``: entry ``t`` is what :meth:`scores` gives on the first ``t + 1``
         steps of ``x``. The network is causal, so one run of ``T`` steps holds every shorter one."""
         return self.forward(x, features).cumsum(0)
+
+
+def time_engines(engines=MEASURED, steps: int = 3, rounds: int = 3, like: SNN | None = None,
+                 images: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+                 num_steps: int = 10, device: torch.device | str = "cpu") -> dict[str, list[float]]:
+    """Seconds per training step of each engine in ``engines``, one value per round: the measurement
+    behind ``backend="auto"`` (:func:`measure_auto`), and notebook 03's comparison with the step loop.
+
+    Each engine trains its own copy of a network with Adam and cross-entropy on spike counts,
+    as :func:`~snn_helpers.training.fit` does (``encode_batch``, ``num_steps`` steps). The copies
+    start from ``like``'s settings and weights; without ``like``, a 784-512-256-10 SNN with the
+    default settings (the baseline recipe's) on 128 synthetic images, in a state like a trained
+    model's: weights scaled up and biases lowered so that about an eighth of the neurons fire per
+    step and the potentials spread far below the threshold, where the sigmoid surrogate's
+    gradients become subnormal floats, as they do after an epoch on MNIST. After one untimed step
+    each, ``rounds`` rounds time ``steps`` steps of every engine in turn, so a slow spell of a
+    shared machine slows all engines of a round alike. ``like`` is not changed, and the caller's
+    random number generators are left as they were.
+
+    engines: names of :data:`~snn_helpers.backend.BACKENDS` (``"auto"`` too); steps, rounds: ``>= 1``;
+    images ``[B, 1, 28, 28]`` in [0, 1] and labels ``[B]``: the batch (default: the synthetic one);
+    device: where to train. Returns ``{engine: [seconds per step, one per round]}``.
+    It times training, so the doctest only checks the shape of the answer on a tiny run:
+
+    >>> times = time_engines(("step", "torch"), steps=1, rounds=2)
+    >>> sorted(times), len(times["torch"])
+    (['step', 'torch'], 2)
+    """
+    steps, rounds = check_int("steps", steps, 1), check_int("rounds", rounds, 1)
+    engines = [check_backend(name) for name in engines]
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad():
+        gen = torch.Generator().manual_seed(0)
+        if images is None:
+            window = torch.zeros(28, 28, dtype=torch.bool)
+            window[3:25, 4:24] = True
+            lit = (torch.rand(128, 1, 28, 28, generator=gen) < 0.3) & window
+            images = lit * torch.where(torch.rand(lit.shape, generator=gen) < 0.5, 1.0,
+                                       torch.rand(lit.shape, generator=gen))
+            labels = torch.randint(0, 10, (128,), generator=gen)
+        labels = labels.to(device)
+        runs = {}
+        for name in engines:
+            torch.manual_seed(0)
+            model = SNN(**(like.settings() if like is not None else {}), backend=name)
+            if like is not None:
+                model.load_state_dict(like.state_dict())
+            else:
+                with torch.no_grad():
+                    for fc in model.fcs:
+                        fc.weight.mul_(4.0)
+                        fc.bias.sub_(0.2)
+            model.to(device).train()
+            runs[name] = (model, torch.optim.Adam(model.parameters(), lr=1e-3, fused=True))
+
+        def train_step(model, optimizer):
+            loss = F.cross_entropy(model.scores(*encode_batch(images, num_steps, gen, device)), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            loss.item()  # waits for a GPU to finish
+
+        for model, optimizer in runs.values():
+            train_step(model, optimizer)
+        times = {name: [] for name in runs}
+        for _ in range(rounds):
+            for name, (model, optimizer) in runs.items():
+                start = time.perf_counter()
+                for _ in range(steps):
+                    train_step(model, optimizer)
+                times[name].append((time.perf_counter() - start) / steps)
+    return times
+
+
+def measure_auto() -> dict[str, float]:
+    """What ``backend="auto"`` chooses by: the median seconds per step of :func:`time_engines` for
+    the engines of :data:`~snn_helpers.backend.MEASURED`, on the CPU, on the synthetic trained-like state.
+    It times training, so the doctest only checks the keys:
+
+    >>> from snn_helpers import kernels
+    >>> if kernels.library() is not None:
+    ...     assert sorted(measure_auto()) == ["compiled", "torch"]
+    """
+    return {name: statistics.median(values) for name, values in time_engines().items()}

@@ -19,7 +19,7 @@ from torch import nn
 
 from . import kernels
 from ._checks import check_choice, check_float, check_tensor
-from .backend import check_backend, settle
+from .backend import resolve
 from .kernels import RESETS
 from .surrogates import DERIVATIVES as SURROGATES
 
@@ -154,7 +154,7 @@ class LIF(nn.Module):
         torch.Size([4, 2, 3])
         """
         check_tensor("currents", currents, ndim=3)
-        return self._sequence(currents, settle(check_backend(backend), currents))
+        return self._sequence(currents, resolve(backend, tensor=currents).name)
 
     def _sequence(self, currents: torch.Tensor, engine: str):
         """:meth:`forward` on a settled engine (``"step"``, ``"torch"`` or ``"compiled"``), unchecked."""

@@ -76,9 +76,9 @@ def run_recipe(recipe: Recipe | str, seed: int = 42, *, root=None, train_limit: 
     ``model``, ``accuracy`` (in [0, 1], ``recipe.num_steps``-step evaluation),
     ``test_images``, ``train_seconds`` and ``test_seconds`` (wall time of the
     training and of the evaluation), ``loss_history``, ``seed``, ``recipe`` (its
-    name: ``"baseline"`` for the old name ``"seed"`` too), ``engine`` (what
-    trained it, :meth:`~snn_helpers.model.SNN.engine`) and ``settings`` (what a
-    checkpoint of this run records).
+    name: ``"baseline"`` for the old name ``"seed"`` too), ``engine`` (the
+    :class:`~snn_helpers.backend.Engine` that trained it, :meth:`~snn_helpers.model.SNN.engine`) and
+    ``settings`` (what a checkpoint of this run records).
 
     recipe: a :class:`Recipe` or a name of :data:`RECIPES`; seed: in ``[0, 2**32 - 1]``;
     root: the data folder; train_limit, test_limit: use only the first images;

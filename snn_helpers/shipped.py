@@ -63,7 +63,8 @@ def export_model(result: dict, recipe: Recipe | str, path, command: str, root=No
     command line that trained it; ``root`` the data folder for :func:`check_accuracy`.
     The checkpoint holds only ``model`` (the state dict) and ``settings``; the JSON
     (same name, ``.json``) records the settings, seed, test accuracy, the accuracy of
-    :func:`check_accuracy`, the command and the checkpoint's sha256. Returns the JSON's content.
+    :func:`check_accuracy`, the command, the engine that trained it (an
+    :class:`~snn_helpers.backend.Engine` as a dict) and the checkpoint's sha256. Returns the JSON's content.
     It trains nothing but reads the MNIST test set, so the example is not run by the doctests:
 
     >>> from snn_helpers.recipes import run_recipe
@@ -88,7 +89,8 @@ def export_model(result: dict, recipe: Recipe | str, path, command: str, root=No
                   "accuracy": check_accuracy(model, recipe.num_steps, root)},
         "train_seconds": round(result["train_seconds"], 1),
         "command": command,
-        "compiled_kernels": result["engine"] == "the compiled kernels",
+        "engine": result["engine"].as_dict(),
+        "compiled_kernels": result["engine"].compiled,
         "torch": torch.__version__,
         "python": platform.python_version(),
     }

@@ -103,23 +103,25 @@ def test_the_lif_kernel_takes_non_contiguous_currents():
 
 
 def test_engine_says_what_each_backend_computes_with(monkeypatch):
-    assert backend.engine("cuda") == "torch on cuda"
-    assert backend.engine("cuda", "step") == "the step-by-step loop"
-    assert backend.engine("cpu", "torch") == "plain torch"
+    monkeypatch.setenv(backend.ENGINE_ENV, "compiled")  # auto's choice, unmeasured
+    assert backend.resolve("auto", "cuda") == backend.Engine("torch", "cuda", "the kernels take CPU tensors, got cuda")
+    assert backend.resolve("auto", "cuda").describe() == "torch on cuda (the kernels take CPU tensors, got cuda)"
+    assert backend.resolve("step", "cuda").describe() == "the step-by-step loop"
+    assert backend.resolve("torch", "cpu").describe() == "plain torch"
     if kernels.library() is not None:
-        assert backend.engine("cpu") == "the compiled kernels"
-        assert SNN((4, 2)).engine() == "the compiled kernels"
+        assert backend.resolve("auto", "cpu") == backend.Engine("compiled", "cpu", "SNN_ENGINE=compiled is set")
+        assert SNN((4, 2)).engine().compiled and not SNN((4, 2), backend="torch").engine().compiled
     with pytest.raises(ValueError, match="backend='compiled'.*CPU tensors, got cuda"):
-        backend.engine("cuda", "compiled")
+        backend.resolve("compiled", "cuda")
     monkeypatch.setenv(kernels.ENABLE_ENV, "0")
-    assert backend.engine("cpu") == "plain torch (SNN_KERNELS=0)"
+    assert backend.resolve("auto", "cpu").describe() == "plain torch (SNN_KERNELS=0 is set)"
 
 
 def test_snn_kernels_0_means_plain_torch(monkeypatch):
     monkeypatch.setenv(kernels.ENABLE_ENV, "0")
     monkeypatch.setattr(kernels, "lif_forward", lambda *a: pytest.fail("compiled kernel used"))
     currents = torch.randn(4, 2, 8)
-    assert kernels.library() is None and backend.settle("auto", currents) == "torch"
+    assert kernels.library() is None and backend.resolve("auto", tensor=currents).name == "torch"
     SNN((784, 64, 10))(_spiky(4, 2, 784).detach())  # runs, without the kernels
     for refused in (lambda: SNN(backend="compiled"), lambda: LIF()(currents, backend="compiled")):
         with pytest.raises(ValueError, match="backend='compiled'.*SNN_KERNELS=0"):
@@ -144,7 +146,7 @@ def test_the_kernels_refuse_what_they_cannot_take_before_touching_memory():
 @needs_library
 def test_backend_compiled_refuses_what_the_kernels_cannot_take():
     with pytest.raises(ValueError, match="backend='compiled'.*fp32 CPU tensors, got torch.float64"):
-        backend.settle("compiled", torch.zeros(2, dtype=torch.float64))
+        backend.resolve("compiled", tensor=torch.zeros(2, dtype=torch.float64))
     with pytest.raises(ValueError, match="backend='compiled'.*fp32 CPU tensors, got torch.float64"):
         SNN((4, 2), backend="compiled").double()(torch.ones(3, 1, 4, dtype=torch.float64))
     with pytest.raises(ValueError, match="backend must be one of"):
@@ -159,8 +161,8 @@ def test_a_compiler_that_fails_gives_a_warning_and_plain_torch(monkeypatch, tmp_
     monkeypatch.setenv(kernels.CACHE_ENV, str(tmp_path))
     with pytest.warns(RuntimeWarning, match="compiled kernels unavailable .*plain torch"):
         assert kernels.library() is None
-    assert backend.settle("auto", torch.zeros(2)) == "torch"
-    assert backend.engine("cpu") == "plain torch (the kernels could not be built)"
+    assert backend.resolve("auto", tensor=torch.zeros(2)).name == "torch"
+    assert backend.resolve("auto", "cpu").describe() == "plain torch (the kernels could not be built; see the warning)"
     assert list(tmp_path.iterdir()) == []  # no half-built library left behind
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the attempt is made, and reported, once per process

@@ -18,8 +18,8 @@ PACKAGE = "snn_helpers"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 
 LAYERS = [
-    ["_checks", "atomic", "runtime", "threads", "paths", "surrogates"],
-    ["kernels", "cpu", "data", "checkpoint"],
+    ["_checks", "atomic", "runtime", "threads", "paths", "surrogates", "machine"],
+    ["kernels", "cpu", "data", "checkpoint", "results"],
     ["backend", "encoding", "neurons"],
     ["model", "plots"],
     ["training", "compare", "timesteps", "nir_graph"],

@@ -1,0 +1,85 @@
+"""The results file (results/measurements.json) and the README blocks quoted from it."""
+import json
+from pathlib import Path
+
+import pytest
+
+from snn_helpers import cli, results
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_the_readme_quotes_the_results_file():
+    blocks = results.readme_blocks(README.read_text())
+    assert sorted(blocks) == sorted(results.BLOCKS)  # every block is in the README, once
+    want = results.render(results.load(results.RESULTS_FILE))
+    for name, body in blocks.items():
+        assert body == want[name], f"README block {name!r} differs from the results file: " \
+                                   "run `python -m snn_helpers results --readme`"
+
+
+def _train_entry(accuracy, model="Test CPU"):
+    return {"kind": "train", "machine": {"model": model, "flags": ["avx2"]}, "commit": "c" * 40,
+            "date": "2026-01-01T00:00:00+00:00", "command": "python -m snn_helpers train --record",
+            "figures": {"recipe": "seed", "epochs": 5, "num_steps": 10, "train_limit": None, "test_limit": None,
+                        "precision": "fp32", "surrogate": None, "engine": {"name": "compiled"},
+                        "accuracy": {"42": accuracy}, "wall_seconds": 30.0}}
+
+
+def test_a_new_entry_changes_what_the_readme_must_say():
+    entries = results.load(results.RESULTS_FILE)
+    text = results.update_readme(README.read_text(), entries)
+    changed = results.update_readme(text, [*entries, _train_entry(12.34, "Another CPU")])
+    assert changed != text
+    assert "| compiled | fp32 | Another CPU | 30.0 s | 12.34% |" in results.readme_blocks(changed)["train-runs"]
+    assert "| Another CPU | avx2 | compiled | 12.34% |" in results.readme_blocks(changed)["seed-spread"]
+    assert results.update_readme(changed, entries) == text  # the blocks follow the file, nothing else
+
+
+def test_record_appends_an_entry_with_machine_commit_and_date(tmp_path):
+    path = tmp_path / "m.json"
+    results.record("train", "cmd", {"accuracy": {"42": 97.0}}, path)
+    entry = results.record("bench", "cmd", {"rounds": 1}, path)
+    saved = json.loads(path.read_text())["entries"]
+    assert [e["kind"] for e in saved] == ["train", "bench"] and saved[1] == entry
+    assert {"model", "vendor", "flags", "cores", "threads", "torch"} <= set(entry["machine"])
+    assert entry["commit"] and entry["date"].endswith("+00:00")
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temporary file left
+    with pytest.raises(ValueError, match="kind must be one of"):
+        results.record("guess", "cmd", {}, path)
+
+
+def test_a_broken_results_file_or_block_names_the_problem(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="m.json is not a results file"):
+        results.load(path)
+    path.write_text(json.dumps({"entries": [{"kind": "rumour", "figures": {}}]}))
+    with pytest.raises(ValueError, match="entry 0 must be a dict with 'figures' and a 'kind'"):
+        results.load(path)
+    with pytest.raises(ValueError, match="README block 'speeds' is not one of"):
+        results.update_readme("<!-- results:speeds -->\nx\n<!-- /results:speeds -->", [])
+
+
+def test_the_results_command_rewrites_a_readme(tmp_path, capsys):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"entries": [_train_entry(97.5)]}))
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- results:seed-spread -->\nold\n<!-- /results:seed-spread -->\nend\n")
+    assert cli.main(["results", "--file", str(path), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("end\n") and "old" not in text
+    assert "| Test CPU | avx2 | compiled | 97.50% |" in text
+
+
+def test_train_record_appends_the_run(tmp_path, capsys):
+    path = tmp_path / "m.json"
+    args = ["train", "--epochs", "1", "--train-limit", "128", "--test-limit", "64", "--no-progress"]
+    assert cli.main([*args, "--record", str(path)]) == 0
+    (entry,) = results.load(path)
+    figures = entry["figures"]
+    assert entry["kind"] == "train" and entry["command"].startswith("python -m snn_helpers train --epochs 1")
+    assert figures["train_limit"] == 128 and figures["test_images"] == 64 and figures["epochs"] == 1
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("seed 42:")][0]
+    assert f"{figures['accuracy']['42']:.2f}%" in printed
+    assert figures["engine"]["name"] in ("compiled", "torch") and len(figures["loss_history"]["42"]) == 1
