@@ -223,8 +223,8 @@ def figure_output(output, folder: Path, prefix: str):
     An output whose ``image/png`` or ``image/gif`` has an ``alt`` in its metadata
     (what :class:`snn_helpers.plots.DescribedFigure` and :class:`~snn_helpers.plots.Animation`
     display) becomes HTML: an ``<img>`` of the image, written to ``folder`` (created
-    if missing) under the name of its sha256, with that ``alt``. A GIF is given the
-    class ``snn-animation``, which ``docs/site/static/snn-site.js`` equips with a play/stop button.
+    if missing) under the name of its sha256, with that ``alt``;
+    ``docs/site/static/snn-site.js`` gives every GIF on a page a stop/play button.
     prefix: the folder as the page refers to it.
 
     >>> import tempfile
@@ -244,9 +244,8 @@ def figure_output(output, folder: Path, prefix: str):
             name = hashlib.sha256(data).hexdigest()[:8] + suffix
             folder.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
-            kind = "snn-animation" if suffix == ".gif" else "snn-figure"
             return nbformat.v4.new_output(output["output_type"], data={
-                "text/html": img_html(f"{prefix}/{name}", alt)[:-1] + f' class="{kind}">'},
+                "text/html": img_html(f"{prefix}/{name}", alt)[:-1] + ' class="snn-figure">'},
                 **({"execution_count": output["execution_count"]} if output["output_type"] == "execute_result"
                    else {}))
     return None
