@@ -42,7 +42,7 @@ SIDE = 28  # MNIST images are SIDE x SIDE pixels
 # The Okabe-Ito colours (Okabe and Ito 2008), told apart with the common colour-vision deficiencies.
 BLUE, ORANGE, VERMILION, GREEN, SKY, PURPLE = "#0072B2", "#E69F00", "#D55E00", "#009E73", "#56B4E9", "#CC79A7"
 LINE_STYLES = ("-", "--", ":", "-.")  # one per curve where several share an axes
-HIGHLIGHT = {"color": ORANGE, "hatch": "//", "edgecolor": "black"}  # the true label's bar
+HIGHLIGHT = {"facecolor": ORANGE, "hatch": "//", "edgecolor": "black"}  # the true label's bar (black hatch)
 GIF_LOOPS = 3  # a GIF plays this many times, then stays on its last frame
 
 

@@ -336,6 +336,7 @@ def grey(colour) -> float:
 def test_the_true_label_stands_out_without_colour():
     bars = plots.spike_count_bars(torch.tensor([1.0, 2.0, 3.0]), label=1).axes[0].patches
     assert [bar.get_hatch() for bar in bars] == [None, "//", None]
+    assert grey(bars[1].get_hatchcolor()) < 0.2 < grey(bars[1].get_facecolor())  # a dark hatch that shows
     assert abs(grey(bars[1].get_facecolor()) - grey(bars[0].get_facecolor())) > 0.2
     traces = plots.output_traces(torch.rand(5, 3), torch.zeros(5, 3), 1.0, label=2)
     widths = [ax.lines[0].get_linewidth() for ax in traces.axes[:3]]
