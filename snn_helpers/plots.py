@@ -1,16 +1,27 @@
 """Figures and animations for the notebooks and the README.
 
 Every function draws tensors it is given; nothing here loads data or trains.
-Figure functions return the matplotlib ``Figure`` (the notebook shows it);
+Figure functions return a :class:`DescribedFigure`: a matplotlib ``Figure`` that
+carries a text alternative written from the numbers it drew (what is plotted and
+what a sighted reader takes from it). A notebook shows it as an ``<img>`` with
+that ``alt`` text, which JupyterLab, nbconvert and the website all read.
 :func:`save_figure` writes one atomically. The animation functions save a GIF
-through Pillow (and an MP4 only when an ``ffmpeg`` binary is on PATH), then
-close their figure and return the paths they wrote.
+through Pillow that plays :data:`GIF_LOOPS` times and then stops (and an MP4 only
+when an ``ffmpeg`` binary is on PATH), close their figure and return an
+:class:`Animation`: the paths they wrote, with the animation's description.
+
+Colours come from the Okabe–Ito palette, which stays distinguishable for the
+common colour-vision deficiencies; lines also differ by style or marker, and a
+highlighted bar is hatched, so that no reading depends on colour alone (nor on
+a colour printer).
 
 The examples use this module's names and ``torch``; each closes its figure
 (``plt.close(fig)``) and writes files only into a temporary folder.
 """
 from __future__ import annotations
 
+import base64
+import html
 import shutil
 from pathlib import Path
 
@@ -19,6 +30,7 @@ import numpy as np
 import torch
 from matplotlib import animation
 from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ._checks import check_choice, check_float, check_int, check_tensor
@@ -27,6 +39,143 @@ from .encoding import CODE_NAMES
 from .neurons import LIF, SURROGATES, after_reset
 
 SIDE = 28  # MNIST images are SIDE x SIDE pixels
+# The Okabe-Ito colours (Okabe and Ito 2008), told apart with the common colour-vision deficiencies.
+BLUE, ORANGE, VERMILION, GREEN, SKY, PURPLE = "#0072B2", "#E69F00", "#D55E00", "#009E73", "#56B4E9", "#CC79A7"
+LINE_STYLES = ("-", "--", ":", "-.")  # one per curve where several share an axes
+HIGHLIGHT = {"facecolor": ORANGE, "hatch": "//", "edgecolor": "black"}  # the true label's bar (black hatch)
+GIF_LOOPS = 3  # a GIF plays this many times, then stays on its last frame
+
+
+class DescribedFigure(Figure):
+    """A matplotlib ``Figure`` with a text alternative: what it plots, and what a reader takes from it.
+
+    :attr:`description` is the summary set by :meth:`describe` followed by each
+    described axes' sentence, in the order of the figure's axes. In IPython the
+    figure displays as HTML, an ``<img>`` with that description as ``alt`` (which
+    JupyterLab, nbconvert and the website use), beside the PNG, whose metadata
+    holds the description too. A figure without a description displays as any
+    matplotlib figure. Make one with :func:`subplots`.
+
+    >>> fig, ax = subplots()
+    >>> fig.describe("A test figure.")
+    >>> fig.describe("A line from 0 to 1.", ax=ax)
+    >>> _ = ax.plot([0, 1])
+    >>> fig.description
+    'A test figure. A line from 0 to 1.'
+    >>> data, metadata = fig._repr_mimebundle_()
+    >>> 'alt="A test figure. A line from 0 to 1."' in data["text/html"], metadata["image/png"]["alt"][:6]
+    (True, 'A test')
+    >>> plt.close(fig)
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._summary = ""
+        self._panels = {}  # axes -> its sentence
+
+    def describe(self, text: str, ax=None) -> None:
+        """Set the summary (``ax=None``) or the sentence of one of this figure's axes; ``""`` clears it.
+
+        text: plain text, one or more whole sentences; ax: ``None`` or an axes of this figure.
+
+        >>> fig, (left, right) = subplots(1, 2)
+        >>> fig.describe("Right: empty.", ax=right)
+        >>> fig.describe("Left: empty.", ax=left)
+        >>> fig.description  # in the order of the axes
+        'Left: empty. Right: empty.'
+        >>> plt.close(fig)
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a string, got {type(text).__name__}")
+        if ax is None:
+            self._summary = text.strip()
+        elif ax not in self.axes:
+            raise ValueError("ax must be one of this figure's axes")
+        else:
+            self._panels[ax] = text.strip()
+
+    @property
+    def description(self) -> str:
+        """The text alternative: the summary, then each described axes' sentence ("" if none)."""
+        parts = [self._summary] + [self._panels[ax] for ax in self.axes if ax in self._panels]
+        return " ".join(part for part in parts if part)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """IPython's display: PNG and an HTML ``<img>`` with the description as ``alt``; None without one."""
+        from IPython.core.pylabtools import print_figure  # the inline backend's own renderer
+
+        text = self.description
+        png = print_figure(self, "png") if text else None
+        if png is None:  # no description, or nothing drawn: IPython's usual display
+            return None
+        data = base64.b64encode(png).decode("ascii")
+        return ({"image/png": data, "text/html": img_html(f"data:image/png;base64,{data}", text)},
+                {"image/png": {"alt": text}})
+
+
+def subplots(*args, **kwargs):
+    """``plt.subplots`` whose figure is a :class:`DescribedFigure`; the same arguments and return value.
+
+    >>> fig, axes = subplots(1, 2, figsize=(4, 2))
+    >>> type(fig).__name__, len(axes)
+    ('DescribedFigure', 2)
+    >>> plt.close(fig)
+    """
+    return plt.subplots(*args, FigureClass=DescribedFigure, **kwargs)
+
+
+def figure_description(fig) -> str:
+    """The text alternative of ``fig``: its :attr:`DescribedFigure.description`; ``""`` for any other figure.
+
+    >>> fig = loss_curve([2.3, 1.1])
+    >>> figure_description(fig)
+    'Training loss. The mean cross-entropy loss per epoch over 2 epochs, from 2.300 after epoch 1 to 1.100 after epoch 2.'
+    >>> plt.close(fig)
+    """
+    return fig.description if isinstance(fig, DescribedFigure) else ""
+
+
+def img_html(src: str, alt: str) -> str:
+    """An HTML ``<img>`` of ``src`` (a URL or ``data:`` URI) with ``alt`` as its text alternative, both escaped.
+
+    >>> img_html("a.png", 'Bars "0" & "1"')
+    '<img src="a.png" alt="Bars &quot;0&quot; &amp; &quot;1&quot;">'
+    """
+    return f'<img src="{html.escape(src)}" alt="{html.escape(alt)}">'
+
+
+def _describe(ax, text: str) -> None:
+    """Give ``ax`` its sentence when its figure is a :class:`DescribedFigure` (any other figure keeps none)."""
+    if isinstance(ax.figure, DescribedFigure):
+        ax.figure.describe(text, ax=ax)
+
+
+def _one_line(title: str) -> str:
+    """A title as one line of text (a two-line title's lines joined by a semicolon)."""
+    return "; ".join(part.strip() for part in str(title).splitlines() if part.strip())
+
+
+def _titled(title: str, text: str) -> str:
+    """``text`` after the figure's title, the title made a sentence of its own (nothing for no title)."""
+    title = _one_line(title or "")
+    return f"{title}{'' if title[-1:] in '.!?' else '.'} {text}" if title else text
+
+
+def _span(values) -> str:
+    """``"3"`` or ``"3–17"``: the smallest and largest of a non-empty sequence of integers."""
+    low, high = int(min(values)), int(max(values))
+    return f"{low}" if low == high else f"{low}–{high}"
+
+
+def _and(items) -> str:
+    """``"5"``, ``"5 and 10"``, ``"5, 10 and 25"``."""
+    items = [str(item) for item in items]
+    return " and ".join(items) if len(items) < 3 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _times(count: int) -> str:
+    """``"once"``, ``"twice"``, ``"5 times"``."""
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
 def _numpy(name: str, value, ndim: int | None = None) -> np.ndarray:
@@ -50,7 +199,7 @@ def _image(name: str, image) -> np.ndarray:
 def _axes(ax, figsize):
     """``(figure, axes)``: the given axes and its figure, or a new figure of ``figsize``."""
     if ax is None:
-        return plt.subplots(figsize=figsize)
+        return subplots(figsize=figsize)
     return ax.figure, ax
 
 
@@ -84,7 +233,7 @@ def pixel_grid(image, title: str = "Pixel intensities"):
     >>> plt.close(fig)
     """
     array = _image("image", image)
-    fig, ax = plt.subplots(figsize=(8.5, 8.5))
+    fig, ax = subplots(figsize=(8.5, 8.5))
     ax.imshow(array, cmap="Blues", vmin=0, vmax=1)
     for row in range(SIDE):
         for col in range(SIDE):
@@ -96,6 +245,17 @@ def pixel_grid(image, title: str = "Pixel intensities"):
     ax.set_yticks(range(0, SIDE, 4))
     ax.set_xlabel("column")
     ax.set_ylabel("row")
+    lit = array > 0
+    if lit.any():
+        rows, cols = np.flatnonzero(lit.any(1)), np.flatnonzero(lit.any(0))
+        full = int((array >= 1).sum())
+        found = (f"{int(lit.sum())} of the 784 pixels are lit (above 0), "
+                 + (f"{full} of them at full intensity 1.00" if full else f"the brightest at {array.max():.2f}")
+                 + f"; they fill rows {_span(rows)} and columns {_span(cols)}, and every other pixel is 0.")
+    else:
+        found = "All 784 pixels are 0."
+    _describe(ax, _titled(title, f"A 28 × 28 grid of a digit's pixels, each cell showing its intensity from 0 "
+                                 f"to 1. {found}"))
     return fig
 
 
@@ -106,10 +266,15 @@ def raster(spikes, title: str = "Poisson spikes", ax=None):
     sits at index ``row * 28 + col``, so a vertical stroke repeats every 28 columns.
     Values are 0 or 1. ax: draw into these axes (``None``: a new figure).
 
-    >>> _ = torch.manual_seed(0)
-    >>> fig = raster((torch.rand(10, 784) < 0.2).float())
+    >>> spikes = torch.zeros(10, 784)
+    >>> spikes[::2, 28 * 5 + 3] = spikes[1::2, 28 * 6 + 3] = 1.0  # a short stroke down column 3
+    >>> fig = raster(spikes)
     >>> fig.axes[0].get_ylabel()
     'time step'
+    >>> print(figure_description(fig))  # doctest: +NORMALIZE_WHITESPACE
+    Poisson spikes. A raster of 10 time steps (rows) × 784 flattened pixels (columns), 10 spikes
+    (1.0 per step) from 2 pixels. They lie in image rows 5–6 (indices 143–171): one group of columns
+    every 28, for each image row that is lit.
     >>> plt.close(fig)
     """
     return _draw_raster(_raster_array(spikes), "Greys", 0, title, ax)
@@ -133,7 +298,18 @@ def rate_image(rates, title: str = "Firing rate", ax=None):
     fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label="spikes per step")
     ax.set_title(title)
     ax.axis("off")
+    _describe(ax, _titled(title, f"A 28 × 28 image of each pixel's firing rate, from 0 (dark) to 1 spike per "
+                                 f"step (bright). {_rate_summary(array)}"))
     return fig
+
+
+def _rate_summary(rates: np.ndarray) -> str:
+    """How many pixels fire, their mean rate and the highest, in a sentence."""
+    firing = rates[rates > 0]
+    if firing.size == 0:
+        return "No pixel fires."
+    return (f"{firing.size} of the {rates.size} pixels fire, at {firing.mean():.2f} spikes per step on average "
+            f"and at most {firing.max():.2f}.")
 
 
 def rate_vs_intensity(intensity, rate, num_steps: int, bins: int = 20):
@@ -163,18 +339,24 @@ def rate_vs_intensity(intensity, rate, num_steps: int, bins: int = 20):
     used = [b for b in range(bins) if (which == b).any()]
     centre = np.array([intensity[which == b].mean() for b in used])
     mean_rate = np.array([rate[which == b].mean() for b in used])
-    fig, ax = plt.subplots(figsize=(5, 4.5))
+    fig, ax = subplots(figsize=(5, 4.5))
     grid = np.linspace(0, 1, 101)
     band = 2 * np.sqrt(grid * (1 - grid) / num_steps)
-    ax.fill_between(grid, grid - band, grid + band, color="C0", alpha=0.15,
+    ax.fill_between(grid, grid - band, grid + band, color=SKY, alpha=0.3,
                     label=f"±2 s.e. of one pixel over {num_steps} steps")
-    ax.plot(grid, grid, color="C0", lw=1, label="rate = intensity")
-    ax.plot(centre, mean_rate, "o", color="C3", label="measured (mean per bin)")
+    ax.plot(grid, grid, color=BLUE, lw=1, ls="--", label="rate = intensity")
+    ax.plot(centre, mean_rate, "o", color=VERMILION, label="measured (mean per bin)")
     ax.set_xlabel("pixel intensity")
     ax.set_ylabel("firing rate (spikes per step)")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.legend(loc="upper left", fontsize=8)
+    inside = int((np.abs(mean_rate - centre) <= 2 * np.sqrt(centre * (1 - centre) / num_steps) + 1e-9).sum())
+    _describe(ax, f"Firing rate against pixel intensity for {len(intensity):,} pixels over {num_steps} steps: "
+                  f"the mean rate in each of {len(used)} intensity bins, beside the line rate = intensity and "
+                  f"the ±2 standard-error band one pixel's rate falls in. {inside} of the {len(used)} bin means "
+                  f"lie inside that band; the largest distance from the line is "
+                  f"{np.abs(mean_rate - centre).max():.3f}.")
     return fig
 
 
@@ -206,19 +388,32 @@ def lif_trace(currents, potentials, spikes, neuron: LIF, title: str = "LIF neuro
     after = after_reset(potentials, spikes, threshold, reset)  # M[t]
     fig, ax = _axes(ax, (10, 3.2))
     ax.bar(steps, currents, width=0.8, color="0.8", label="input current I[t]")
-    ax.plot(np.repeat(steps, 2), np.column_stack([potentials, after]).ravel(), color="C0",
+    ax.plot(np.repeat(steps, 2), np.column_stack([potentials, after]).ravel(), color=BLUE,
             lw=1.5, label=f"membrane: U[t] → M[t] (reset: {reset})")
-    ax.plot(steps, potentials, "o", color="C0", ms=3, label="U[t]: potential before reset")
-    ax.axhline(threshold, color="C3", ls="--", lw=1, label=f"threshold θ = {threshold:g}")
+    ax.plot(steps, potentials, "o", color=BLUE, ms=3, label="U[t]: potential before reset")
+    ax.axhline(threshold, color=VERMILION, ls="--", lw=1, label=f"threshold θ = {threshold:g}")
     fired = steps[spikes > 0]
     top = max(threshold, float(potentials.max(initial=0))) * 1.12
-    ax.plot(fired, np.full(len(fired), top), "|", color="C3", ms=12, mew=2, label="spike")
+    ax.plot(fired, np.full(len(fired), top), "|", color=VERMILION, ms=12, mew=2, label="spike")
     ax.set_ylim(min(0.0, float(currents.min(initial=0)), float(after.min(initial=0))) - 0.05, top * 1.08)
     ax.set_xlim(-1, len(steps))
     ax.set_xlabel("time step t")
     ax.set_ylabel("potential")
     ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    if len(currents) and np.all(currents == currents[0]):
+        given = f"a constant input current of {currents[0]:.2f}"
+    else:
+        given = (f"an input current between {currents.min(initial=0):.2f} and {currents.max(initial=0):.2f} "
+                 f"(mean {currents.mean() if len(currents) else 0:.2f})")
+    if len(fired):
+        result = (f"it fires {_times(len(fired))}, first at step {fired[0]}" + (f" and last at step {fired[-1]}"
+                  if len(fired) > 1 else "") + f"; the potential peaks at {potentials.max():.2f}.")
+    else:
+        result = f"it never fires: the potential peaks at {potentials.max(initial=0):.2f}, below the threshold."
+    _describe(ax, _titled(title, f"The membrane potential of one LIF neuron over {len(steps)} time steps "
+                                 f"(β = {neuron.beta:g}, threshold θ = {threshold:g}, reset {reset}) with {given}; "
+                                 f"{result}"))
     return fig
 
 
@@ -241,7 +436,7 @@ def surrogate_plot(threshold: float = 1.0, slopes=(5.0, 10.0, 25.0), surrogate: 
     check_choice("surrogate", surrogate, SURROGATES)
     slopes = [check_float(f"slopes[{i}]", s, 0.0, low_open=True) for i, s in enumerate(slopes)]
     u = torch.linspace(threshold - 1.5, threshold + 1.5, 601)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (left, right) = subplots(1, 2, figsize=(10, 3.6))
     left.plot(u, (u >= threshold).float(), color="k", lw=2, drawstyle="steps-post")
     left.set_title("forward: spike S = H(U − θ)")
     left.set_ylabel("S")
@@ -249,15 +444,28 @@ def surrogate_plot(threshold: float = 1.0, slopes=(5.0, 10.0, 25.0), surrogate: 
     right.annotate("", xy=(threshold, 0.95), xytext=(threshold, 0.0),
                    xycoords=("data", "axes fraction"), textcoords=("data", "axes fraction"),
                    arrowprops={"arrowstyle": "->", "color": "k"})
-    for slope in slopes:
-        right.plot(u, SURROGATES[surrogate](u - threshold, slope), lw=1.5,
+    colours = (BLUE, ORANGE, GREEN, PURPLE)
+    peaks, widths = [], []
+    for i, slope in enumerate(slopes):
+        curve = SURROGATES[surrogate](u - threshold, slope)
+        right.plot(u, curve, lw=1.5, color=colours[i % 4], ls=LINE_STYLES[i % 4],
                    label=f"{surrogate} surrogate, slope {slope:g}")
+        above = u[curve >= curve.max() / 2]
+        peaks.append(f"{float(curve.max()):.2f}")
+        widths.append(f"{float(above.max() - above.min()):.2f}")
     right.set_title("backward: dS/dU used for learning")
     right.set_ylim(-0.02, 1.6 * max(float(SURROGATES[surrogate](torch.zeros(1), s)) for s in slopes))
     right.legend(fontsize=7, loc="upper left")
     for ax in (left, right):
-        ax.axvline(threshold, color="C3", ls="--", lw=1)
+        ax.axvline(threshold, color=VERMILION, ls="--", lw=1)
         ax.set_xlabel("membrane potential U (θ dashed)")
+    fig.describe(f"Two panels against the membrane potential U, with the threshold θ = {threshold:g} marked.")
+    _describe(left, f"Left, forward: the spike S = H(U − θ), a step from 0 to 1 at U = {threshold:g}.")
+    _describe(right, f"Right, backward: the true derivative, 0 everywhere except at θ where it is infinite, "
+                     f"beside the {surrogate} surrogate derivative for slope{'s' if len(slopes) > 1 else ''} "
+                     f"{_and(f'{s:g}' for s in slopes)}: "
+                     f"bumps centred on θ that peak at {_and(peaks)} and are {_and(widths)} wide at half their "
+                     f"height, narrower the larger the slope.")
     return fig
 
 
@@ -274,14 +482,22 @@ def loss_curve(history, title: str = "Training loss"):
     values = [check_float(f"history[{i}]", v) for i, v in enumerate(history)]
     if not values:
         raise ValueError("history must hold at least one epoch's loss, got an empty list")
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6, 4))
     epochs = range(1, len(values) + 1)
-    ax.plot(epochs, values, "o-")
+    ax.plot(epochs, values, "o-", color=BLUE)
     ax.set_xticks(list(epochs))
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean cross-entropy loss")
     ax.set_title(title)
     ax.grid(alpha=0.3)
+    if len(values) == 1:
+        trend = f"one epoch, with a mean loss of {values[0]:.3f}."
+    else:
+        low = int(np.argmin(values))
+        trend = (f"{len(values)} epochs, from {values[0]:.3f} after epoch 1 to {values[-1]:.3f} after epoch "
+                 f"{len(values)}" + ("." if low == len(values) - 1 else f", lowest after epoch {low + 1} "
+                                     f"({values[low]:.3f})."))
+    _describe(ax, _titled(title, f"The mean cross-entropy loss per epoch over {trend}"))
     return fig
 
 
@@ -298,18 +514,37 @@ def spike_count_bars(counts, label: int | None = None, title: str = "Output spik
     """
     counts = _numpy("counts", counts, 1)
     fig, ax = _axes(ax, (6, 3.6))
-    ax.bar(range(len(counts)), counts, color=_bar_colors(len(counts), label))
+    _highlight(ax.bar(range(len(counts)), counts, color=BLUE), label)
     ax.set_xticks(range(len(counts)))
     ax.set_xlabel("output neuron (class)")
     ax.set_ylabel("spike count")
     ax.set_ylim(0, max(1.0, float(counts.max())) * 1.15)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
+    _describe(ax, _titled(title, f"A bar chart of the output spike count of each class. "
+                                 f"{_counts_sentence(counts, label)}"))
     return fig
 
 
-def _bar_colors(n: int, label: int | None) -> list[str]:
-    return ["C2" if i == label else "C0" for i in range(n)]
+def _highlight(bars, label: int | None) -> None:
+    """Draw the true label's bar of ``bars`` orange and hatched (the others stay blue)."""
+    if label is not None and 0 <= label < len(bars):
+        bars[label].set(**HIGHLIGHT)
+
+
+def _counts_sentence(counts: np.ndarray, label: int | None) -> str:
+    """Who leads ``counts [C]``, the true label's count and every count, in sentences."""
+    leaders = top_classes(counts)
+    if not counts.any():
+        lead = "No class has fired."
+    elif len(leaders) == 1:
+        lead = f"Class {leaders[0]} leads with {int(counts[leaders[0]])}."
+    else:
+        lead = f"Classes {', '.join(map(str, leaders))} tie with {int(counts[leaders[0]])} each."
+    if label is not None and 0 <= label < len(counts):
+        lead += f" The true label, {label} (the orange, hatched bar), has {int(counts[label])}."
+    return (f"{lead} Counts for classes 0 to {len(counts) - 1}: "
+            f"{', '.join(str(int(c)) for c in counts)} ({int(counts.sum())} in all).")
 
 
 def output_traces(potentials, spikes, threshold: float, label: int | None = None):
@@ -322,7 +557,7 @@ def output_traces(potentials, spikes, threshold: float, label: int | None = None
     >>> spikes[5, 1] = 1.0
     >>> fig = output_traces(torch.rand(20, 2), spikes, threshold=1.0, label=1)
     >>> [ax.get_title() for ax in fig.axes]
-    ['neuron 0: 0 spikes', 'neuron 1: 1 spikes']
+    ['neuron 0: 0 spikes', 'neuron 1 (label): 1 spikes']
     >>> plt.close(fig)
     """
     potentials = _numpy("potentials", potentials, 2)
@@ -334,21 +569,30 @@ def output_traces(potentials, spikes, threshold: float, label: int | None = None
     classes = potentials.shape[1]
     cols = min(classes, 5)
     rows = -(-classes // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.0 * rows), sharex=True, sharey=True,
-                             squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(2.4 * cols, 2.0 * rows), sharex=True, sharey=True,
+                         squeeze=False)
     steps = np.arange(potentials.shape[0])
     for c, ax in enumerate(axes.flat):
         if c >= classes:
             ax.axis("off")
             continue
-        ax.plot(steps, potentials[:, c], color="C2" if c == label else "C0", lw=1.2)
-        ax.axhline(threshold, color="C3", ls="--", lw=0.8)
+        ax.plot(steps, potentials[:, c], color=ORANGE if c == label else BLUE, lw=2.0 if c == label else 1.2)
+        ax.axhline(threshold, color=VERMILION, ls="--", lw=0.8)
         ax.plot(steps[spikes[:, c] > 0], np.full(int((spikes[:, c] > 0).sum()), threshold), "|",
-                color="C3", ms=8)
-        ax.set_title(f"neuron {c}: {int(spikes[:, c].sum())} spikes", fontsize=8)
+                color=VERMILION, ms=8)
+        ax.set_title(f"neuron {c}{' (label)' if c == label else ''}: {int(spikes[:, c].sum())} spikes",
+                     fontsize=8, fontweight="bold" if c == label else "normal")
     fig.supxlabel("time step t")
     fig.supylabel("membrane U[t]")
     fig.tight_layout()
+    counts = spikes.sum(0).astype(int)
+    fired = [f"neuron {c}{' (the true label)' if c == label else ''} {_times(counts[c])}"
+             for c in np.argsort(-counts, kind="stable") if counts[c] > 0]
+    fig.describe(f"The membrane potential of each of the {classes} output neurons over {len(steps)} time steps, "
+                 f"one small panel each, with the threshold {threshold:g} dashed and a tick at each spike. "
+                 + (f"Fired: {', '.join(fired)}; " if fired else "No neuron fires; ")
+                 + ("the others never reach the threshold." if len(fired) < classes else "every neuron fires.")
+                 + ("" if label is None else f" The true label is {label}."))
     return fig
 
 
@@ -389,7 +633,7 @@ def confusion_matrix(counts, title: str = "Confusion matrix"):
     >>> plt.close(fig)
     """
     counts = _numpy("counts", counts, 2)
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    fig, ax = subplots(figsize=(6.5, 5.5))
     shown = ax.imshow(counts, cmap="Blues")
     fig.colorbar(shown, ax=ax, label="images")
     big = counts.max() / 2 if counts.size else 0
@@ -401,7 +645,69 @@ def confusion_matrix(counts, title: str = "Confusion matrix"):
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title)
+    _describe(ax, _titled(title, f"A heat map of counts, true class (rows) against predicted class (columns), "
+                                 f"with each count written in its cell. {_confusion_sentence(counts)}"))
     return fig
+
+
+def _confusion_sentence(counts: np.ndarray) -> str:
+    """The diagonal's share, the most frequent mistake and the least recognised class, in sentences."""
+    total = int(counts.sum())
+    if total == 0 or counts.shape[0] != counts.shape[1]:
+        return f"{total} images in all."
+    right = int(np.trace(counts))
+    words = f"{right:,} of the {total:,} images ({100 * right / total:.1f}%) lie on the diagonal, correct."
+    mistakes = counts - np.diag(np.diag(counts))
+    if mistakes.any():
+        i, j = np.unravel_index(int(mistakes.argmax()), mistakes.shape)
+        words += f" The most frequent mistake is {i} read as {j} ({_times(int(mistakes[i, j]))})."
+        rows = counts.sum(1)
+        recall = np.where(rows > 0, np.diag(counts) / np.maximum(rows, 1), np.inf)
+        worst = int(recall.argmin())
+        words += f" Class {worst} is recognised least often ({100 * recall[worst]:.1f}% of its {int(rows[worst])} images)."
+    return words
+
+
+class _FewLoopsGIF(animation.PillowWriter):
+    """matplotlib's Pillow GIF writer, but the GIF plays :data:`GIF_LOOPS` times instead of forever.
+
+    A GIF's loop count is how often it repeats after the first play; browsers,
+    JupyterLab and Pillow all read it so."""
+
+    def finish(self):
+        self._frames[0].save(self.outfile, save_all=True, append_images=self._frames[1:],
+                             duration=int(1000 / self.fps), loop=GIF_LOOPS - 1)
+
+
+class Animation(list):
+    """The files an animation function wrote (a list of paths, the GIF first), with the animation's text alternative.
+
+    :attr:`description` says what the animation shows and where it ends. In IPython it
+    displays as the GIF: an HTML ``<img>`` with that description as ``alt``, and
+    ``image/gif`` with the description in its metadata.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     written = spike_count_animation(torch.eye(3), 0, Path(folder) / "counts.gif")
+    ...     data, metadata = written._repr_mimebundle_()
+    >>> [path.name for path in written], sorted(data)
+    (['counts.gif'], ['image/gif', 'text/html'])
+    >>> 'alt="An animated bar chart' in data["text/html"]
+    True
+    """
+
+    def __init__(self, paths, description: str):
+        super().__init__(Path(path) for path in paths)
+        self.description = description
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """IPython's display: the GIF, in an HTML ``<img>`` with the description as ``alt``."""
+        gif = next((path for path in self if path.suffix.lower() == ".gif"), None)
+        if gif is None:
+            return None
+        data = base64.b64encode(gif.read_bytes()).decode("ascii")
+        return ({"image/gif": data, "text/html": img_html(f"data:image/gif;base64,{data}", self.description)},
+                {"image/gif": {"alt": self.description}})
 
 
 def _save_animation(fig, update, frames: int, targets, fps: float) -> list[Path]:
@@ -414,7 +720,7 @@ def _save_animation(fig, update, frames: int, targets, fps: float) -> list[Path]
             check_choice("path suffix", target.suffix.lower(), (".gif", ".mp4"))
         anim = animation.FuncAnimation(fig, update, frames=frames, blit=False, repeat=False)
         for target in targets:
-            writer = (animation.PillowWriter(fps=fps) if target.suffix.lower() == ".gif"
+            writer = (_FewLoopsGIF(fps=fps) if target.suffix.lower() == ".gif"
                       else animation.FFMpegWriter(fps=fps, codec="libx264", extra_args=["-pix_fmt", "yuv420p"]))
             with atomic_path(target) as tmp:
                 anim.save(tmp, writer=writer)
@@ -429,11 +735,12 @@ def _with_mp4(gif_path, mp4_path) -> list[Path]:
     return [Path(gif_path)] + ([Path(mp4_path)] if mp4_path is not None and shutil.which("ffmpeg") else [])
 
 
-def encoding_animation(spikes, gif_path, fps: float = 5) -> list[Path]:
+def encoding_animation(spikes, gif_path, fps: float = 5) -> Animation:
     """GIF of one digit spiking: the spikes at step t beside the running firing rate so far.
 
     spikes: ``[T, 28, 28]`` or ``[T, 1, 28, 28]`` float tensor of 0s and 1s (one frame per step).
-    gif_path: str or path of the GIF. fps: frames per second, ``> 0``. Returns ``[gif_path]``.
+    gif_path: str or path of the GIF. fps: frames per second, ``> 0``. Returns
+    :class:`Animation` ``[gif_path]`` with its description.
 
     >>> import tempfile
     >>> spikes = (torch.rand(2, 28, 28) < 0.5).float()
@@ -461,7 +768,13 @@ def encoding_animation(spikes, gif_path, fps: float = 5) -> list[Path]:
         return left, right
 
     update(0)
-    return _save_animation(fig, update, len(array), [gif_path], fps)
+    firing = running[-1][running[-1] > 0]
+    description = (f"An animation of {len(array)} frames, one per time step, of a digit's spikes: on the left "
+                   f"the pixels that spike at that step, scattered dots; on the right the firing rate over the "
+                   f"steps so far, in which the digit's shape settles as the steps add up. After step "
+                   f"{len(array) - 1}: {int(array.sum()):,} spikes from {firing.size} pixels"
+                   + (f", which fire at {firing.mean():.2f} spikes per step on average." if firing.size else "."))
+    return Animation(_save_animation(fig, update, len(array), [gif_path], fps), description)
 
 
 def top_classes(counts) -> list[int]:
@@ -513,12 +826,13 @@ def tie_note(counts) -> str:
     return f"tie of {', '.join(map(str, leaders))}: argmax takes the lowest"
 
 
-def spike_count_animation(spikes, label: int | None, gif_path, mp4_path=None, fps: float = 8) -> list[Path]:
+def spike_count_animation(spikes, label: int | None, gif_path, mp4_path=None, fps: float = 8) -> Animation:
     """Animated bar chart of cumulative output spike counts over time for one image.
 
     spikes: ``[T, C]`` output spikes. Writes ``gif_path`` and, when an ffmpeg
-    binary is on PATH and ``mp4_path`` is given, an MP4 too. Returns the paths written.
-    label: the true class, drawn in green, or ``None``. fps: frames per second, ``> 0``.
+    binary is on PATH and ``mp4_path`` is given, an MP4 too. Returns the paths written,
+    as an :class:`Animation` with its description.
+    label: the true class, drawn orange and hatched, or ``None``. fps: frames per second, ``> 0``.
 
     >>> import tempfile
     >>> spikes = torch.eye(2)  # step t: only class t fires
@@ -530,13 +844,14 @@ def spike_count_animation(spikes, label: int | None, gif_path, mp4_path=None, fp
     cumulative = np.cumsum(array, axis=0)
     steps, classes = array.shape
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    bars = ax.bar(range(classes), cumulative[0], color=_bar_colors(classes, label))
+    bars = ax.bar(range(classes), cumulative[0], color=BLUE)
+    _highlight(bars, label)
     ax.set_xticks(range(classes))
     ax.set_ylim(0, max(1.0, float(cumulative[-1].max())) * 1.15)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("output neuron (class)")
     ax.set_ylabel("spikes so far")
-    truth = "" if label is None else f" — true label {label} (green)"
+    truth = "" if label is None else f" — true label {label} (hatched)"
 
     def update(t):
         for bar, height in zip(bars, cumulative[t]):
@@ -545,15 +860,20 @@ def spike_count_animation(spikes, label: int | None, gif_path, mp4_path=None, fp
         return bars
 
     update(0)
-    return _save_animation(fig, update, steps, _with_mp4(gif_path, mp4_path), fps)
+    first = np.flatnonzero(array.any(1))
+    description = (f"An animated bar chart over {steps} time steps of each output class's spike count so far, one "
+                   f"frame per step; the title names the leading class. "
+                   + (f"The first output spike comes at step {first[0] + 1}. " if first.size else "")
+                   + f"The last frame shows step {steps}. {_counts_sentence(cumulative[-1], label)}")
+    return Animation(_save_animation(fig, update, steps, _with_mp4(gif_path, mp4_path), fps), description)
 
 
-# The three spike codes of notebook 01: rasters with OFF spikes (-1) in red, and per pixel what each code carries.
-_SIGNED = ListedColormap(["tab:red", "white", "black"])  # -1 (OFF), 0, 1
+# The three spike codes of notebook 01: rasters with OFF spikes (-1) in orange, and per pixel what each code carries.
+_SIGNED = ListedColormap([ORANGE, "white", "black"])  # -1 (OFF), 0, 1: black and orange differ in grey too
 
 
 def code_raster(spikes, title: str = "Spikes", ax=None):
-    """Raster like :func:`raster` that also shows OFF spikes (value -1, delta code) in red.
+    """Raster like :func:`raster` that also shows OFF spikes (value -1, delta code) in orange.
 
     spikes: ``[T, 784]`` or ``[T, 1, 28, 28]`` with values in {-1, 0, 1}.
     ax: draw into these axes (``None``: a new figure).
@@ -587,15 +907,22 @@ def code_image(spikes, code: str, ax=None):
     array = _raster_array(spikes)
     fig, ax = _axes(ax, (4, 4))
     if code == "latency":
-        first = np.where(array.any(0), np.abs(array).argmax(0), np.nan).reshape(SIDE, SIDE)
+        fires = array.any(0)
+        first = np.where(fires, np.abs(array).argmax(0), np.nan).reshape(SIDE, SIDE)
         shown = ax.imshow(first, cmap="viridis", vmin=0, vmax=max(1, len(array) - 1))
         label = "step of the first spike"
+        found = (f"{int(fires.sum())} pixels fire, first at steps {_span(first[~np.isnan(first)])}; "
+                 f"{int((~fires).sum())} never fire and stay blank." if fires.any() else "No pixel fires.")
     else:
-        shown = ax.imshow(np.abs(array).mean(0).reshape(SIDE, SIDE), cmap="magma", vmin=0, vmax=1)
+        per_step = np.abs(array).mean(0).reshape(SIDE, SIDE)
+        shown = ax.imshow(per_step, cmap="magma", vmin=0, vmax=1)
         label = "spikes per step" if code == "rate" else "ON + OFF spikes per step"
+        found = _rate_summary(per_step)
     fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label=label)
     ax.set_title(f"{code}: per pixel")
     ax.axis("off")
+    _describe(ax, f"{code.capitalize()} code, per pixel: a 28 × 28 image of the {label} over {len(array)} "
+                  f"steps. {found}")
     return fig
 
 
@@ -614,8 +941,8 @@ def code_rows(codes: dict, title: str | None = None):
     """
     if not isinstance(codes, dict) or not codes:
         raise ValueError("codes must be a non-empty dict mapping 'rate', 'latency' or 'delta' to spikes")
-    fig, axes = plt.subplots(len(codes), 2, figsize=(12, 3.4 * len(codes)), width_ratios=(3.2, 1),
-                             squeeze=False)
+    fig, axes = subplots(len(codes), 2, figsize=(12, 3.4 * len(codes)), width_ratios=(3.2, 1),
+                         squeeze=False)
     for (code, spikes), (left, right) in zip(codes.items(), axes):
         check_choice("code", code, CODE_NAMES)
         array = _raster_array(spikes)
@@ -624,6 +951,8 @@ def code_rows(codes: dict, title: str | None = None):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    fig.describe(_titled(title, f"One row per spike code ({_and(codes)}): its raster on the left, what its "
+                                f"spikes say about each pixel on the right."))
     return fig
 
 
@@ -644,4 +973,20 @@ def _draw_raster(array: np.ndarray, cmap, vmin: int, title: str, ax):
     ax.set_xlabel("flattened pixel index  (row × 28 + column)")
     ax.set_ylabel("time step")
     ax.set_title(title)
+    _describe(ax, _raster_sentence(array, title))
     return fig
+
+
+def _raster_sentence(array: np.ndarray, title: str) -> str:
+    """What a raster ``[T, 784]`` shows: its spikes, the pixels and image rows they come from."""
+    steps, total = len(array), int(np.abs(array).sum())
+    head = f"A raster of {steps} time steps (rows) × {array.shape[1]} flattened pixels (columns), "
+    if total == 0:
+        return _titled(title, head + "with no spike.")
+    off = int((array < 0).sum())
+    kinds = f" ({total - off:,} ON in black, {off:,} OFF in orange)" if off else ""
+    pixels = np.flatnonzero(np.abs(array).any(0))
+    rows = pixels // SIDE
+    return _titled(title, head + f"{total:,} spikes{kinds} ({total / steps:.1f} per step) from {len(pixels)} "
+                   f"pixels. They lie in image rows {_span(rows)} (indices {_span(pixels)}): one group of columns "
+                   f"every 28, for each image row that is lit.")

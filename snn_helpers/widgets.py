@@ -40,7 +40,7 @@ from ._checks import check_choice, check_float, check_int, check_module, check_t
 from .cpu import computing
 from .encoding import CODE_NAMES, encode, poisson_encode
 from .neurons import LIF, RESETS
-from .plots import code_rows, lif_trace, spike_count_bars, tie_note, top_classes
+from .plots import code_rows, figure_description, lif_trace, spike_count_bars, tie_note, top_classes
 
 RANGES = {
     "num_steps": (1, 100),        # notebook 01: time steps of the spike encoding
@@ -361,16 +361,19 @@ def _json_value(value):
 
 
 def draw_frame(demo, **arguments) -> dict:
-    """Call ``demo(**arguments)``; return its figure as base64 PNG and its printed line.
+    """Call ``demo(**arguments)``; return its figure as base64 PNG, its text alternative and its printed line.
 
     The figure is rendered as the inline backend renders it and then closed,
     so nothing else appears in the notebook. Returns ``{"image": base64 PNG,
+    "alt": the figure's description (:func:`~snn_helpers.plots.figure_description`),
     "text": the printed line}``; raises ``RuntimeError`` when ``demo`` draws
     no figure or more than one.
 
     >>> frame = draw_frame(lif_demo, beta=0.9, threshold=1.0)
     >>> frame["text"], base64.b64decode(frame["image"])[1:4], plt.get_fignums()
     ('spikes: 15 | first spike at step: 3', b'PNG', [])
+    >>> frame["alt"].split(". ")[1][:33]
+    'The membrane potential of one LIF'
     """
     before = set(plt.get_fignums())
     printed = io.StringIO()
@@ -380,11 +383,12 @@ def draw_frame(demo, **arguments) -> dict:
         new = [number for number in plt.get_fignums() if number not in before]
         if len(new) != 1:
             raise RuntimeError(f"{demo.__name__} should draw one figure, it drew {len(new)}")
-        png = print_figure(plt.figure(new[0]), "png")
+        figure = plt.figure(new[0])
+        png, alt = print_figure(figure, "png"), figure_description(figure)
     finally:
         for number in set(plt.get_fignums()) - before:
             plt.close(number)
-    return {"image": base64.b64encode(png).decode("ascii"), "text": printed.getvalue().strip()}
+    return {"image": base64.b64encode(png).decode("ascii"), "alt": alt, "text": printed.getvalue().strip()}
 
 
 def prerender(demo, controls: dict, **fixed) -> dict:
@@ -393,7 +397,7 @@ def prerender(demo, controls: dict, **fixed) -> dict:
     The slider is the first ``IntSlider`` or ``FloatSlider`` in ``controls``;
     the other controls keep their current values. Returns a display bundle
     ``{SLIDER_MIME: {"name", "value", "arguments", "frames": [{"value", "image",
-    "text"}, ...]}, "text/plain": ...}`` for ``display(..., raw=True)``.
+    "alt", "text"}, ...]}, "text/plain": ...}`` for ``display(..., raw=True)``.
     Its values are :func:`prerender_values` of that slider.
 
     >>> controls = {"num_steps": ipywidgets.IntSlider(value=10, min=5, max=10)}

@@ -1,4 +1,7 @@
-"""Figures and animations: what they draw, what they write, and what they refuse."""
+"""Figures and animations: what they draw, what they write, what they refuse, and how they are described
+(a text alternative from the numbers drawn) and coloured (told apart without colour vision)."""
+import base64
+import re
 import shutil
 
 import matplotlib
@@ -10,8 +13,11 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from matplotlib.colors import to_rgb  # noqa: E402
+
 from snn_helpers import LIF, SURROGATES  # noqa: E402
 from snn_helpers import plots  # noqa: E402
+from snn_helpers.encoding import delta_encode, latency_encode  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -137,7 +143,7 @@ def test_output_traces_one_panel_per_neuron_with_its_spike_count():
     out = spikes((12, 10), p=0.2)
     fig = plots.output_traces(torch.randn(12, 10), out, threshold=1.0, label=3)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert titles == [f"neuron {c}: {int(out[:, c].sum())} spikes" for c in range(10)]
+    assert titles == [f"neuron {c}{' (label)' if c == 3 else ''}: {int(out[:, c].sum())} spikes" for c in range(10)]
 
 
 def test_save_figure_writes_png_atomically(tmp_path):
@@ -218,4 +224,134 @@ def test_spike_count_animation_titles_show_ties(tmp_path, monkeypatch):
     plots.spike_count_animation(out, 9, tmp_path / "c.gif")
     assert [title.split(" — ")[0] for title in titles] == [
         "step 1/4: no spikes yet", "step 2/4: tied: 3, 9", "step 3/4: tied: 3, 9", "step 4/4: leading class 9"]
-    assert all(title.endswith("true label 9 (green)") for title in titles)
+    assert all(title.endswith("true label 9 (hatched)") for title in titles)
+
+
+# ---------------------------------------------------------------- text alternatives
+
+
+def digit():
+    """A made-up digit: a vertical bar, rows 4-23, columns 12-15, intensities 0.5 and 1."""
+    image = torch.zeros(1, 28, 28)
+    image[0, 4:24, 12:14], image[0, 4:24, 14:16] = 0.5, 1.0
+    return image
+
+
+def every_figure():
+    """(name, figure) for every figure function of plots, on small inputs."""
+    image = digit()
+    train = (torch.rand(10, 1, 28, 28, generator=torch.Generator().manual_seed(0)) < image).float()
+    lif = LIF(beta=0.9, threshold=1.0)
+    fired, potentials = lif(torch.full((20, 1, 1), 0.3))
+    yield "pixel_grid", plots.pixel_grid(image)
+    yield "raster", plots.raster(train)
+    yield "rate_image", plots.rate_image(train.mean(0))
+    yield "rate_vs_intensity", plots.rate_vs_intensity(image.flatten(), train.mean(0).flatten(), 10)
+    yield "lif_trace", plots.lif_trace(torch.full((20,), 0.3), potentials.flatten(), fired.flatten(), lif)
+    yield "surrogate_plot", plots.surrogate_plot()
+    yield "loss_curve", plots.loss_curve([2.0, 1.0])
+    yield "spike_count_bars", plots.spike_count_bars(torch.tensor([0.0, 3.0, 1.0]), label=1)
+    yield "output_traces", plots.output_traces(torch.rand(12, 10), spikes((12, 10), p=0.2), 1.0, label=3)
+    yield "confusion_matrix", plots.confusion_matrix(torch.tensor([[5, 1], [2, 4]]))
+    yield "code_raster", plots.code_raster(delta_encode(image, 6))
+    yield "code_image", plots.code_image(latency_encode(image, 6), "latency")
+    yield "code_rows", plots.code_rows({"rate": train, "latency": latency_encode(image, 10)}, "digit")
+
+
+FILE_NAME = re.compile(r"^\S+\.(png|gif|jpe?g|svg)$|^_images/", re.I)
+
+
+def test_every_figure_describes_itself_and_displays_with_that_alt_text():
+    for name, fig in every_figure():
+        text = plots.figure_description(fig)
+        assert isinstance(fig, plots.DescribedFigure), name
+        assert len(text) > 60 and text.endswith(".") and not FILE_NAME.match(text), f"{name}: {text!r}"
+        data, metadata = fig._repr_mimebundle_()
+        assert metadata == {"image/png": {"alt": text}}
+        src, alt = re.fullmatch(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)">', data["text/html"]).groups()
+        assert base64.b64decode(src).startswith(b"\x89PNG") and src == data["image/png"]
+        assert alt.replace("&#x27;", "'").replace("&quot;", '"').replace("&amp;", "&") == text
+        plt.close(fig)
+
+
+def test_descriptions_give_the_numbers_drawn():
+    train = torch.zeros(6, 784)
+    train[:, 28 * 10 + 5] = 1.0  # one pixel in row 10, at every step
+    text = plots.figure_description(plots.raster(train, "one pixel"))
+    assert text.startswith("one pixel. A raster of 6 time steps") and "6 spikes (1.0 per step) from 1 pixels" in text
+    assert "image rows 10 (indices 285)" in text
+    text = plots.figure_description(plots.spike_count_bars(torch.tensor([0.0, 4.0, 1.0, 4.0]), label=3))
+    assert "Classes 1, 3 tie with 4 each" in text and "The true label, 3" in text and "0, 4, 1, 4 (9 in all)" in text
+    text = plots.figure_description(plots.confusion_matrix(torch.tensor([[5, 1], [2, 4]])))
+    assert "9 of the 12 images (75.0%)" in text and "1 read as 0 (twice)" in text and "Class 1 is recognised" in text
+    text = plots.figure_description(plots.loss_curve([2.0, 0.5, 0.7]))
+    assert "from 2.000 after epoch 1 to 0.700 after epoch 3, lowest after epoch 2 (0.500)" in text
+    lif = LIF(beta=1.0, threshold=1.0)
+    fired, potentials = lif(torch.full((8, 1, 1), 0.5))  # fires at steps 1, 3, 5, 7
+    text = plots.figure_description(plots.lif_trace(torch.full((8,), 0.5), potentials.flatten(), fired.flatten(), lif))
+    assert "a constant input current of 0.50; it fires 4 times, first at step 1 and last at step 7" in text
+    text = plots.figure_description(plots.pixel_grid(digit()))
+    assert "80 of the 784 pixels are lit (above 0), 40 of them at full intensity" in text
+    assert "rows 4–23 and columns 12–15" in text
+
+
+def test_axes_of_a_plain_figure_get_no_description_and_describe_checks_its_axes():
+    fig, ax = plt.subplots()  # not a DescribedFigure: drawing into it still works
+    plots.spike_count_bars(torch.tensor([1.0, 2.0]), ax=ax)
+    assert plots.figure_description(fig) == "" and len(ax.patches) == 2
+    described, own = plots.subplots()
+    with pytest.raises(ValueError, match="ax must be one of this figure's axes"):
+        described.describe("text", ax=ax)
+    with pytest.raises(TypeError, match="text must be a string"):
+        described.describe(3)
+    assert described._repr_mimebundle_() is None  # no description: IPython's usual display
+
+
+def test_animations_stop_after_a_few_loops_and_describe_their_end(tmp_path):
+    out = torch.zeros(4, 10)
+    out[1:, 7] = 1.0
+    written = plots.spike_count_animation(out, 7, tmp_path / "c.gif")
+    gif = Image.open(written[0])
+    assert gif.info["loop"] == plots.GIF_LOOPS - 1 > 0  # plays GIF_LOOPS times, not forever
+    assert "The first output spike comes at step 2" in written.description
+    assert "Class 7 leads with 3. The true label, 7" in written.description
+    data, metadata = written._repr_mimebundle_()
+    assert base64.b64decode(data["image/gif"]) == written[0].read_bytes()
+    assert metadata == {"image/gif": {"alt": written.description}}
+    assert data["text/html"].startswith('<img src="data:image/gif;base64,')
+    encoded = plots.encoding_animation(spikes((5, 1, 28, 28)), tmp_path / "e.gif")
+    assert Image.open(encoded[0]).info["loop"] == plots.GIF_LOOPS - 1
+    assert encoded.description.startswith("An animation of 5 frames")
+
+
+# ---------------------------------------------------------------- colours
+
+
+def grey(colour) -> float:
+    """Lightness in greyscale (ITU-R BT.601 weights), 0 black to 1 white."""
+    r, g, b = to_rgb(colour)
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def test_the_true_label_stands_out_without_colour():
+    bars = plots.spike_count_bars(torch.tensor([1.0, 2.0, 3.0]), label=1).axes[0].patches
+    assert [bar.get_hatch() for bar in bars] == [None, "//", None]
+    assert grey(bars[1].get_hatchcolor()) < 0.2 < grey(bars[1].get_facecolor())  # a dark hatch that shows
+    assert abs(grey(bars[1].get_facecolor()) - grey(bars[0].get_facecolor())) > 0.2
+    traces = plots.output_traces(torch.rand(5, 3), torch.zeros(5, 3), 1.0, label=2)
+    widths = [ax.lines[0].get_linewidth() for ax in traces.axes[:3]]
+    assert widths[2] > widths[0] == widths[1] and "(label)" in traces.axes[2].get_title()
+
+
+def test_curves_that_share_axes_differ_in_line_style_too():
+    right = plots.surrogate_plot(slopes=(5.0, 10.0, 25.0)).axes[1]
+    curves = [line for line in right.lines if "surrogate" in line.get_label()]
+    assert len({line.get_linestyle() for line in curves}) == 3
+    dots, line = (plots.rate_vs_intensity(torch.rand(50), torch.rand(50), 10).axes[0].lines[i] for i in (-1, 0))
+    assert dots.get_marker() == "o" and line.get_linestyle() == "--"
+
+
+def test_on_and_off_spikes_differ_in_greyscale():
+    cmap = plots.code_raster(delta_encode(digit(), 6)).axes[0].images[0].get_cmap()
+    off, blank, on = (grey(cmap(x)) for x in (0.0, 0.5, 1.0))
+    assert min(abs(off - on), abs(off - blank), abs(on - blank)) > 0.25

@@ -6,10 +6,17 @@ with the network unreachable (``unshare -n`` where it works, else a
 ``sitecustomize`` that refuses every internet socket). Chromium then opens each
 page from disk with every request to anything but a local file aborted.
 Screenshots go to ``test-output/site/``.
+
+Accessibility (WCAG 2.1 AA): axe-core runs the WCAG 2.0 and 2.1 A and AA rules on
+every page and any serious or critical violation fails; every image in the executed
+notebooks, in nbconvert's HTML of them and on every page has a text alternative that
+is not a file name; the sliders work from the keyboard; every GIF can be stopped and
+starts as a still frame for a reader who asks for reduced motion.
 """
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import os
@@ -29,7 +36,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 import pytest  # noqa: E402
 
-from snn_helpers import site, widgets  # noqa: E402
+from snn_helpers import plots, site, widgets  # noqa: E402
 from snn_helpers.paths import PROJECT_ROOT  # noqa: E402
 from snn_helpers.runner import notebook_paths, run_notebooks  # noqa: E402
 from snn_helpers.widgets import SLIDER_MIME, lif_demo, prerender, prerender_values, slider_panel  # noqa: E402
@@ -98,6 +105,34 @@ def test_slider_panel_displays_the_prerendered_bundle_only_when_asked(monkeypatc
         assert [bundle[SLIDER_MIME]["name"] for bundle in shown] == ["beta"]
 
 
+def test_slider_html_is_labelled_and_speaks_its_value_and_line(tmp_path):
+    frames = [{"value": v, "image": base64.b64encode(b"png").decode(), "alt": f"Bars for {v} steps.",
+               "text": f"spikes: {v}"} for v in (1, 2, 5)]
+    page = site.slider_html({"name": "num_steps", "value": 2, "frames": frames}, tmp_path, "_sliders/01_x/1")
+    ident = "snn-slider-sliders-01-x-1"
+    assert f'<label id="{ident}-label" for="{ident}">num_steps</label>' in page
+    assert f'<input id="{ident}" type="range" min="0" max="2" step="1" value="1"' in page
+    assert 'aria-valuetext="2"' in page and 'aria-live="polite"' in page
+    assert [alt for alt in re.findall(r'alt="([^"]+)"', page)] == [frame["alt"] for frame in frames]
+    old = [{key: value for key, value in frame.items() if key != "alt"} for frame in frames]  # an older run's frames
+    assert 'alt="The figure for num_steps = 5"' in site.slider_html(
+        {"name": "num_steps", "value": 2, "frames": old}, tmp_path, "_sliders")
+
+
+def test_a_figure_with_a_text_alternative_becomes_an_img_with_it(tmp_path):
+    fig = plots.loss_curve([2.0, 1.0])
+    data, metadata = fig._repr_mimebundle_()
+    plt.close(fig)
+    output = nbformat.v4.new_output("display_data", data=data, metadata=metadata)
+    shown = site.figure_output(output, tmp_path / "figs", "_figures/03")
+    (written,) = (tmp_path / "figs").iterdir()
+    assert written.read_bytes() == base64.b64decode(data["image/png"])
+    alt = plots.figure_description(fig)
+    assert shown.data == {"text/html": f'<img src="_figures/03/{written.name}" alt="{alt}" class="snn-figure">'}
+    del output.metadata["image/png"]  # a figure without a description is left to myst-nb
+    assert site.figure_output(output, tmp_path, "x") is None
+
+
 # ---------------------------------------------------------------- the home page and the build's pieces
 
 
@@ -154,13 +189,23 @@ def test_a_mathjax_tarball_with_the_wrong_hash_is_refused_and_leaves_nothing(tmp
     monkeypatch.setattr(site, "vendor_dir", lambda: tmp_path)
     monkeypatch.setattr(site, "mathjax_static_dir", lambda: tmp_path / "mathjax-x")
 
-    def fake_download(workdir):
+    def fake_download(workdir, spec):
         (workdir / "mathjax.tgz").write_bytes(b"not MathJax")
         return workdir / "mathjax.tgz"
 
     monkeypatch.setattr(site, "_download_tarball", fake_download)
-    with pytest.raises(site.SiteError, match="sha256"):
+    with pytest.raises(site.SiteError, match="mathjax 3.2.2 tarball does not match its sha256"):
         site.ensure_mathjax(verbose=False)
+    with pytest.raises(site.SiteError, match="axe-core 4.14.1 tarball does not match its sha256"):
+        site.ensure_axe(verbose=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_npm_fetch_says_what_to_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(site, "vendor_dir", lambda: tmp_path)
+    monkeypatch.setattr(site.shutil, "which", lambda name: None)  # no npm
+    with pytest.raises(site.SiteError, match=r"could not fetch axe-core 4.14.1 \(OSError: npm is not on PATH\).*make vendor"):
+        site.ensure_axe(verbose=False)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -296,8 +341,8 @@ class OfflinePage:
     """A page of the built site in Chromium; requests to anything but local files are aborted and
     recorded, like failed requests, console errors and uncaught exceptions."""
 
-    def __init__(self, browser, path: Path):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+    def __init__(self, browser, path: Path, reduced_motion: str = "no-preference"):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion=reduced_motion)
         self.problems: list[str] = []
         self.context.route("**/*", self.only_local)
         self.page = self.context.new_page()
@@ -350,7 +395,7 @@ def test_home_page_in_chromium(built, browser):
         for path in notebook_paths():
             assert any(link.endswith(f"/{path.stem}.html") for link in links), f"no link to {path.stem}"
         srcs = page.page.evaluate(IMAGES_JS)
-        assert any(image["src"].endswith(".gif") for image in srcs), "the README's GIFs are missing"
+        assert any(".gif?play=" in image["src"] for image in srcs), "the README's GIFs are missing"
     finally:
         page.context.close()
 
@@ -362,7 +407,7 @@ def test_notebook_page_in_chromium(built, browser, stem):
     executed, out, _ = built
     page = check_page(browser, out / f"{stem}.html", SHOTS / f"{stem}.png")
     try:
-        gifs = page.page.locator("main img[src$='.gif']").count()
+        gifs = page.page.locator("main .snn-animation img[src*='.gif?play=']").count()
         assert gifs == gif_outputs(executed, stem), f"{stem}: {gifs} GIFs on the page"
         figures = gif_outputs(executed, stem, ("image/png", "image/gif"))
         assert page.page.locator("main img").count() >= figures, f"{stem}: fewer images than its {figures} figures"
@@ -401,3 +446,193 @@ def test_lif_slider_lines_are_the_plain_functions(built):
         plt.close("all")
         assert frame["text"] == printed.getvalue().strip()
     assert json.dumps(payload["arguments"])  # plain JSON, no tensors
+
+
+# ---------------------------------------------------------------- accessibility (WCAG 2.1 AA)
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # the WCAG 2.0 and 2.1 rules of levels A and AA
+AXE_RUN_JS = "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})"
+# What a text alternative must not be: a file name or path, or nbconvert's placeholder for a missing one.
+NOT_A_DESCRIPTION = re.compile(r"(^|/)[\w.-]+\.(png|gif|jpe?g|svg|webp)$|^_images/|^No description has been",
+                               re.I)
+
+
+def is_a_sentence(alt: str) -> bool:
+    """A figure's text alternative says in a sentence (or more) what it shows: not a file name, not a
+    label such as ``num_steps = 1``, but eight words or more ending with a full stop."""
+    return not NOT_A_DESCRIPTION.search(alt) and len(alt.split()) >= 8 and alt.rstrip().endswith(".")
+
+
+@pytest.fixture(scope="module")
+def axe_script():
+    try:
+        return site.ensure_axe()  # fetched by make test (make vendor), like MathJax
+    except site.SiteError as err:
+        pytest.skip(f"no axe-core copy and none could be fetched: {err}")
+
+
+def site_pages(out: Path) -> list[Path]:
+    """Every HTML page Sphinx wrote, the search page and the index included."""
+    return sorted(out.glob("*.html"))
+
+
+def test_no_page_has_a_serious_or_critical_axe_violation(built, browser, axe_script):
+    """axe-core's WCAG 2.0/2.1 A and AA rules on every page (after its scripts ran, math typeset)."""
+    _, out, _ = built
+    failures, found = [], {}
+    for path in site_pages(out):
+        page = OfflinePage(browser, path)
+        try:
+            page.page.evaluate(MATH_TYPESET_JS)
+            page.page.add_script_tag(path=str(axe_script))
+            result = page.page.evaluate(AXE_RUN_JS, AXE_TAGS)
+        finally:
+            page.context.close()
+        for violation in result["violations"]:
+            key = f"{violation['id']} ({violation['impact']})"
+            found[key] = found.get(key, 0) + 1
+            if violation["impact"] in ("serious", "critical"):
+                failures.append(f"{path.name}: {key}, {len(violation['nodes'])} element(s): {violation['help']}; "
+                                + "; ".join(node["html"][:160] for node in violation["nodes"][:3]))
+    print(f"axe-core {site.AXE_VERSION} over {len(site_pages(out))} pages, pages with each violation: {found or 'none'}")
+    assert not failures, "serious or critical axe-core violations:\n" + "\n".join(failures)
+
+
+def image_outputs(notebook) -> list[tuple[str, dict]]:
+    """``(cell id, output)`` for every output of ``notebook`` that holds an image."""
+    return [(cell.get("id"), output) for cell in notebook.cells if cell.cell_type == "code"
+            for output in cell.outputs if any(mime.startswith("image/") for mime in output.get("data", {}))]
+
+
+def test_every_image_in_the_executed_notebooks_has_a_text_alternative(built):
+    """In the outputs (the ``<img>`` JupyterLab, nbconvert and the site show, and the image's metadata),
+    in nbconvert's HTML of each notebook, and in every pre-rendered slider frame."""
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    executed, _, _ = built
+    missing, images = [], 0
+    for path in notebook_paths():
+        notebook = nbformat.read(executed / path.name, as_version=4)
+        for cell, output in image_outputs(notebook):
+            images += 1
+            mime = next(mime for mime in output["data"] if mime.startswith("image/"))
+            alt = output.get("metadata", {}).get(mime, {}).get("alt", "")
+            shown = re.findall(r'<img [^>]*alt="([^"]*)"', output["data"].get("text/html", ""))
+            if not is_a_sentence(alt) or len(shown) != 1 or not is_a_sentence(html.unescape(shown[0])):
+                missing.append(f"{path.stem} cell {cell}: {mime} output, alt {alt!r}, <img> alts {shown}")
+        for payload in slider_payloads(executed, path.stem):
+            for frame in payload["frames"]:
+                images += 1
+                if not is_a_sentence(frame.get("alt", "")):
+                    missing.append(f"{path.stem}: slider {payload['name']} = {frame['value']}: alt {frame.get('alt')!r}")
+        page, _ = HTMLExporter().from_notebook_node(notebook)
+        for tag in BeautifulSoup(page, "html.parser").find_all("img"):  # not the widgets' state (JSON)
+            if not is_a_sentence(tag.get("alt", "")):
+                missing.append(f"{path.stem}: nbconvert's HTML has an <img> with alt {tag.get('alt')!r}")
+    assert images >= 20 and not missing, f"{len(missing)} of {images} images lack a text alternative:\n" + "\n".join(missing)
+
+
+PAGE_IMAGES_JS = """() => [...document.querySelectorAll('img')].map(i => ({src: i.getAttribute('src'),
+    alt: i.getAttribute('alt'), hidden: i.closest('[hidden]') !== null}))"""
+
+
+def test_every_image_on_every_page_has_a_text_alternative(built, browser):
+    """Every ``<img>`` of every page: the notebooks' figures and slider frames with their sentence, the
+    README's figures on the home page with their short alt beside a caption; none a file name."""
+    _, out, _ = built
+    missing, images = [], 0
+    for path in site_pages(out):
+        page = OfflinePage(browser, path)
+        try:
+            for image in page.page.evaluate(PAGE_IMAGES_JS):
+                images += 1
+                alt = (image["alt"] or "").strip()
+                if not alt or NOT_A_DESCRIPTION.search(alt) or (path.name != "index.html" and not is_a_sentence(alt)):
+                    missing.append(f"{path.name}: {image['src']} has alt {image['alt']!r}")
+        finally:
+            page.context.close()
+    assert images >= 30 and not missing, f"{len(missing)} of {images} images lack a text alternative:\n" + "\n".join(missing)
+
+
+def pages_with_gifs(executed: Path) -> list[str]:
+    """The pages that show GIFs: the home page (the README's) and the notebooks that made some."""
+    return ["index"] + [path.stem for path in notebook_paths() if gif_outputs(executed, path.stem)]
+
+
+def test_every_animation_can_be_stopped_and_played_again(built, browser):
+    executed, out, _ = built
+    stems = pages_with_gifs(executed)
+    assert len(stems) >= 3, stems
+    for stem in stems:
+        page = OfflinePage(browser, out / f"{stem}.html")
+        try:
+            animations = page.page.locator("main .snn-animation")
+            assert animations.count() >= 1, f"{stem}: no animation"
+            for k in range(animations.count()):
+                image, button = animations.nth(k).locator("img"), animations.nth(k).locator("button")
+                gif = image.get_attribute("src").split("?")[0]
+                assert gif.endswith(".gif") and button.inner_text() == "Stop animation"
+                button.focus()
+                page.page.keyboard.press("Enter")  # from the keyboard
+                assert image.get_attribute("src") == gif.removesuffix(".gif") + "-still.png"
+                assert button.inner_text() == "Play animation"
+                page.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+                if k == 0:
+                    animations.nth(k).screenshot(path=SHOTS / f"{stem}-animation-stopped.png")
+                button.click()
+                assert image.get_attribute("src").startswith(gif + "?play=") and button.inner_text() == "Stop animation"
+                page.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+            assert not page.problems, "\n".join(page.problems)
+        finally:
+            page.context.close()
+
+
+def test_reduced_motion_shows_still_frames_first(built, browser):
+    executed, out, _ = built
+    for stem in pages_with_gifs(executed):
+        page = OfflinePage(browser, out / f"{stem}.html", reduced_motion="reduce")
+        try:
+            sources = page.page.locator("main .snn-animation img").evaluate_all("imgs => imgs.map(i => i.src)")
+            assert sources and all(src.endswith("-still.png") for src in sources), f"{stem}: {sources}"
+            page.page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth)")
+            assert page.page.locator("main .snn-animation button").first.inner_text() == "Play animation"
+            if stem == "index":
+                page.page.screenshot(path=SHOTS / "home-reduced-motion.png", full_page=True)
+            assert not page.problems, "\n".join(page.problems)
+        finally:
+            page.context.close()
+
+
+def test_sliders_work_from_the_keyboard(built, browser):
+    """Tab-focusable, the arrow keys step through the values; the value is spoken (aria-valuetext),
+    the printed line is announced (live region), and each frame's image has its own description."""
+    executed, out, _ = built
+    checked = 0
+    for path in notebook_paths():
+        payloads = slider_payloads(executed, path.stem)
+        if not payloads:
+            continue
+        page = OfflinePage(browser, out / f"{path.stem}.html")
+        try:
+            for k, payload in enumerate(payloads):
+                panel = page.page.locator(".snn-slider").nth(k)
+                slider = panel.locator("input[type=range]")
+                assert slider.evaluate("input => input.labels[0].textContent") == payload["name"]
+                slider.focus()
+                page.page.keyboard.press("Home")
+                for i, frame in enumerate(payload["frames"]):
+                    if i:
+                        page.page.keyboard.press("ArrowRight")
+                    assert slider.get_attribute("aria-valuetext") == f"{frame['value']:g}"
+                    visible = panel.locator(".snn-slider-frame:not([hidden])")
+                    assert visible.locator("img").get_attribute("alt") == frame["alt"]
+                    if i:
+                        assert panel.locator("[aria-live=polite]").inner_text() == frame["text"]
+                checked += 1
+            page.page.keyboard.press("End")
+            assert page.page.evaluate("document.activeElement.type") == "range"
+        finally:
+            page.context.close()
+    assert checked == 4

@@ -11,8 +11,9 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from snn_helpers import SNN, delta_encode, poisson_encode  # noqa: E402
-from snn_helpers.widgets import (RANGES, encoding_demo, inference_demo, lif_demo, lif_input,  # noqa: E402
-                                 lif_response, slider_panel, steps_demo)
+from snn_helpers.plots import figure_description  # noqa: E402
+from snn_helpers.widgets import (RANGES, SLIDER_MIME, encoding_demo, inference_demo, lif_demo,  # noqa: E402
+                                 lif_input, lif_response, prerender, slider_panel, steps_demo)
 
 
 @pytest.fixture(autouse=True)
@@ -297,3 +298,25 @@ def test_steps_demo_names_a_tie(capsys):
     assert result["predicted"] == 0 and result["tied"] == list(range(10))
     assert "predicted: 0 (no output spike: all 10 classes tied at 0, argmax takes 0) (label 4)" in \
         capsys.readouterr().out
+
+
+def test_each_prerendered_frame_is_described_by_its_own_numbers():
+    """The website's slider frames carry the figure's text alternative, and it follows the value."""
+    import ipywidgets
+
+    controls = {"num_steps": ipywidgets.IntSlider(value=5, min=1, max=10)}
+    frames = prerender(lif_demo, controls, beta=1.0, threshold=1.0, current=0.5)[SLIDER_MIME]["frames"]
+    assert [frame["value"] for frame in frames] == [1, 2, 5, 10]
+    words = {0: "never fires", 1: "fires once", 2: "fires twice"}
+    for frame in frames:
+        spikes = int(re.match(r"spikes: (\d+)", frame["text"]).group(1))  # every 2nd step: 0.5 + 0.5 reaches 1
+        assert spikes == frame["value"] // 2
+        assert f"over {frame['value']} time steps" in frame["alt"]
+        assert words.get(spikes, f"fires {spikes} times") in frame["alt"]
+
+
+def test_demo_figures_describe_what_the_line_prints(capsys):
+    images, labels = binary_digits()
+    result, _, _ = run(encoding_demo, capsys, num_steps=4, digit=int(labels[0]), images=images, labels=labels)
+    text = figure_description(plt.gcf())
+    assert f"rate code: {result['spikes']} spikes in 4 steps" in text and "A raster of 4 time steps" in text

@@ -16,7 +16,7 @@ author = "the course's authors"
 copyright = "the course's authors"
 
 extensions = ["myst_nb", "sphinx_copybutton"]
-exclude_patterns = ["_notebooks", "_sliders", "**/.ipynb_checkpoints"]
+exclude_patterns = ["_notebooks", "_sliders", "_figures", "**/.ipynb_checkpoints"]
 
 # myst-nb: show the outputs the executed notebooks carry; never execute; never fetch the
 # widget scripts from a CDN (the live widgets are dropped: there is no kernel on a website).
@@ -31,10 +31,12 @@ mathjax_path = "mathjax/tex-mml-svg.js"
 mathjax3_config = {"svg": {"fontCache": "global"}}
 
 html_theme = "sphinx_book_theme"
+# Our copy of the theme's search button, whose accessible name is its visible text (WCAG 2.5.3).
+templates_path = ["_templates"]
 html_title = "Spiking neural networks on MNIST"
 html_static_path = ["static", MATHJAX_DIR]
-html_css_files = ["snn-slider.css"]
-html_js_files = ["snn-slider.js"]
+html_css_files = ["snn-site.css"]
+html_js_files = ["snn-site.js"]
 html_last_updated_fmt = None
 html_theme_options = {
     "use_download_button": True,       # the executed notebook (.ipynb) behind each page
