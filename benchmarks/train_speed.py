@@ -15,9 +15,8 @@ Variants (T = 10 steps, batches of 128 real MNIST images, Adam, lr 1e-3):
 Steady state: before any timing, one SNN is trained for ``--warmup`` batches (a part of
 the first epoch), and every variant starts from its weights, so the timings see what a
 user's later epochs see (sparser spikes, potentials far below the threshold, subnormal
-gradients), not a fresh model's. By default subnormal floats are flushed to zero in
-torch's operations for every variant (``torch.set_flush_denormal(True)``), as the
-package does when it trains; ``--no-flush`` keeps them.
+gradients), not a fresh model's. By default subnormal floats are flushed to zero for every variant
+(:func:`snn_helpers.cpu.subnormals_flushed`), as the package does when it trains; ``--no-flush`` keeps them.
 
 A timed training step covers encoding, forward, loss, backward and the optimizer
 step. Rounds are interleaved (each round times every variant, the order rotating),
@@ -39,6 +38,7 @@ snntorch is pinned in requirements.txt (notebook 06 reads NIR graphs with it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -51,6 +51,7 @@ from torch import nn
 
 from snn_helpers import SNN, BatchLoader, as_tensors, load_mnist
 from snn_helpers import results
+from snn_helpers.cpu import subnormals_flushed
 from snn_helpers.encoding import encode_batch
 from snn_helpers.machine import cpu_info
 
@@ -280,8 +281,11 @@ def main(argv=None) -> dict:
         parser.error("--rounds, --batches and --threads must be at least 1, --warmup at least 0")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    flush = not args.no_flush and torch.set_flush_denormal(True)
-    print("subnormal floats " + ("flushed to zero in torch's operations (torch.set_flush_denormal(True)), "
+    flush = not args.no_flush
+    flushing = contextlib.ExitStack()  # held until main returns: for the whole run, as the package trains
+    if flush:
+        flushing.enter_context(subnormals_flushed())
+    print("subnormal floats " + ("flushed to zero (snn_helpers.cpu.subnormals_flushed), "
                                  "for every variant" if flush else "kept (not flushed)"))
     load_start, commit = os.getloadavg(), results.commit()  # the code that runs, before any edit
     generator = torch.Generator().manual_seed(0)
