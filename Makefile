@@ -58,7 +58,7 @@ student: setup
 	$(PY) -m snn_helpers student
 
 bench: setup
-	$(PY) benchmarks/train_speed.py
+	$(PY) benchmarks/train_speed.py --record
 
 # Debian's Chromium for the browser tests (never a browser download).
 chromium:
