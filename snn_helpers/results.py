@@ -1,11 +1,13 @@
 """The results file: every figure the README quotes, with the machine, commit and date it came from.
 
 ``results/measurements.json`` holds a list of entries. The benchmark
-(``benchmarks/train_speed.py --record``) and the training command
+(``benchmarks/train_speed.py --record``), the shared-server benchmark
+(``benchmarks/shared_server.py --record``) and the training command
 (``python -m snn_helpers train ... --record``) append one each through :func:`record`,
 written atomically. An entry is a dict with:
 
-- ``kind``: ``"bench"`` (a run of the benchmark), ``"train"`` (a run of ``train``) or
+- ``kind``: ``"bench"`` (a run of the benchmark), ``"shared"`` (a run of the shared-server
+  benchmark), ``"train"`` (a run of ``train``) or
   ``"reported"`` (a figure reported elsewhere, in an issue or an earlier README, whose
   run this file did not see; ``source`` says where it is from);
 - ``machine``: :func:`~snn_helpers.machine.cpu_info` plus torch's version and threads;
@@ -32,7 +34,7 @@ from .machine import cpu_info
 from .paths import PROJECT_ROOT
 
 RESULTS_FILE = PROJECT_ROOT / "results" / "measurements.json"
-KINDS = ("bench", "train", "reported")
+KINDS = ("bench", "shared", "train", "reported")
 RECIPE_NAMES = {"seed": "baseline"}  # old recipe names, as the README shows them now
 _BLOCK = re.compile(r"(<!-- results:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)", re.S)
 
@@ -218,7 +220,29 @@ def _runs_table(entries) -> str:
     return "\n".join(lines)
 
 
-BLOCKS = {"bench": _bench_table, "train-runs": _runs_table, "accuracy": _accuracy_table,
+def _shared_table(entries) -> str:
+    shared = [e for e in entries if e["kind"] == "shared"]
+    if not shared:
+        return "(no shared-server run recorded yet: `python benchmarks/shared_server.py --record` records one)"
+    entry = shared[-1]
+    f, m = entry["figures"], entry["machine"]
+    lines = [f"Measured on {m['model']} ({', '.join(m['flags'])}; {m['cores']} cores, torch {m['torch']}), commit "
+             f"{entry['commit'][:10]}, {entry['date'][:10]}: `{entry['command']}`: {f['students']} students' "
+             f"processes, each training the {f['recipe']} recipe for one epoch on {f['images']:,} images, started "
+             f"together; medians over {f['rounds']} interleaved round{'s' if f['rounds'] != 1 else ''}, each share "
+             f"against one student alone with nothing set in the same round; load average {f['load_average_start_end'][0]} "
+             f"at the start and {f['load_average_start_end'][1]} at the end.", "",
+             f"| the server's environment | one student alone | slowest of {f['students']} at once "
+             f"| together, share of one student's throughput (range) |", "|---|---|---|---|"]
+    for row in f["settings"]:
+        env = ", ".join(f"`{k}={v}`" for k, v in row["environment"].items())
+        low, high = row["share_range"]
+        lines.append(f"| {row['name']}{f' ({env})' if env else ''} | {row['alone_seconds']:.1f} s | {row['slowest_together_seconds']:.1f} s "
+                     f"| {row['share']:.0%} ({low:.0%}–{high:.0%}) |")
+    return "\n".join(lines)
+
+
+BLOCKS = {"bench": _bench_table, "shared-server": _shared_table, "train-runs": _runs_table, "accuracy": _accuracy_table,
           "seed-spread": _spread_table}
 
 

@@ -83,3 +83,31 @@ def test_train_record_appends_the_run(tmp_path, capsys):
     printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("seed 42:")][0]
     assert f"{figures['accuracy']['42']:.2f}%" in printed
     assert figures["engine"]["name"] in ("compiled", "torch") and len(figures["loss_history"]["42"]) == 1
+
+
+def _shared_entry(shares):
+    settings = [{"name": name, "environment": env, "alone_seconds": 2.0, "slowest_together_seconds": 4 * 2.0 / share,
+                 "share": share, "share_range": [share - 0.1, share + 0.1]}
+                for (name, env), share in zip([("nothing set", {}), ("half a CPU each", {"CPU_LIMIT": "0.5"})], shares)]
+    return {"kind": "shared", "machine": {"model": "Test CPU", "flags": ["avx2"], "cores": 2, "torch": "2.x"},
+            "commit": "d" * 40, "date": "2026-01-02T00:00:00+00:00", "command": "python benchmarks/shared_server.py",
+            "figures": {"students": 4, "images": 25600, "rounds": 2, "recipe": "improved", "settings": settings,
+                        "load_average_start_end": [0.1, 3.9]}}
+
+
+def test_the_shared_server_block_quotes_the_last_run_in_its_order():
+    entries = results.load(results.RESULTS_FILE)
+    block = results.render([*entries, _shared_entry([0.4, 0.75]), _shared_entry([0.36, 0.55])])["shared-server"]
+    assert block.startswith("Measured on Test CPU (avx2; 2 cores")
+    rows = [line for line in block.splitlines() if line.startswith("| ") and "%" in line]
+    assert rows == ["| nothing set | 2.0 s | 22.2 s | 36% (26%–46%) |",
+                    "| half a CPU each (`CPU_LIMIT=0.5`) | 2.0 s | 14.5 s | 55% (45%–65%) |"]
+
+
+def test_the_shared_server_benchmark_refuses_a_bad_count(capsys):
+    import runpy
+    bench = runpy.run_path(str(README.parent / "benchmarks" / "shared_server.py"))
+    with pytest.raises(SystemExit):
+        bench["main"](["--students", "0"])
+    assert "--students must be at least 1, got 0" in capsys.readouterr().err
+    assert list(bench["SETTINGS"])[0] == bench["REFERENCE"] and bench["SETTINGS"][bench["REFERENCE"]] == {}
