@@ -10,7 +10,8 @@
 Each is checked once, when it is built: a bad value raises a one-line TypeError or ValueError
 that names the field and what it accepts, and a built one is known to be good, so the code
 that takes it checks nothing again. Each turns into a plain dict (``as_dict``) for checkpoints
-and JSON, and back (``from_dict``).
+and JSON; ``ModelSettings.from_dict`` and ``TrainSettings.from_dict`` turn it back
+(:func:`~snn_helpers.checkpoint.read_settings` reads a checkpoint's).
 
 >>> ModelSettings(sizes=(784, 16, 10)).neuron.reset
 'zero'
