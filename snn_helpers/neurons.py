@@ -20,7 +20,7 @@ from torch import nn
 from . import kernels
 from ._checks import check_choice, check_float, check_tensor
 from .backend import resolve
-from .kernels import RESETS
+from .kernels import RESETS  # the reset rules; notebook 02 imports them from here
 from .settings import NeuronSettings
 from .surrogates import DERIVATIVES as SURROGATES
 
