@@ -36,14 +36,16 @@ def digest(tensors) -> str:
 
 def run(recipe_name: str, backend: str, precision: str, batches: int) -> dict:
     recipe = get_recipe(recipe_name)
+    train = getattr(recipe, "train", recipe)  # TrainSettings where the settings dataclasses have landed
     generator = set_seed(42)
     images, labels = as_tensors(load_mnist(train=True), batches * recipe.batch_size)
     loader = BatchLoader(images, labels, recipe.batch_size, shuffle=True, generator=generator)
-    model = SNN(**recipe.model, precision=precision, backend=backend)
-    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, fused=True)
+    kwargs = recipe.model.as_dict() if hasattr(recipe.model, "as_dict") else recipe.model
+    model = SNN(**kwargs, precision=precision, backend=backend)
+    optimizer = torch.optim.Adam(model.parameters(), lr=train.lr, fused=True)
     losses = []
     for x, y in islice(iter(loader), batches):
-        loss = torch.nn.functional.cross_entropy(model.scores(*encode_batch(x, recipe.num_steps, generator)), y)
+        loss = torch.nn.functional.cross_entropy(model.scores(*encode_batch(x, train.num_steps, generator)), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

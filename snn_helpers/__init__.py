@@ -46,6 +46,7 @@ _EXPORTS = {
     "spike": "neurons",
     "checkpoint_dir": "paths", "figure_dir": "paths", "quick_mode": "paths",
     "get_device": "runtime",
+    "ModelSettings": "settings", "NeuronSettings": "settings", "TrainSettings": "settings",
     "evaluate": "training", "fit": "training", "predict": "training", "set_seed": "training",
 }
 

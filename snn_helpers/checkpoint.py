@@ -1,4 +1,12 @@
-"""Checkpoints that are written atomically and loaded without running code."""
+"""Checkpoints that are written atomically and loaded without running code.
+
+A checkpoint is a dict of tensors and plain data. Its ``"model"`` is a ``state_dict`` and its
+``"settings"`` a dict; for an SNN, ``"settings"`` is the network's
+:class:`~snn_helpers.settings.ModelSettings` as a dict, and ``"train_settings"``, when the
+checkpoint comes from training, the :class:`~snn_helpers.settings.TrainSettings` as a dict
+(:func:`settings_payload` builds both, :func:`read_settings` reads them back, older
+checkpoints too).
+"""
 from __future__ import annotations
 
 import pickle
@@ -11,6 +19,9 @@ import torch
 
 from ._checks import check_path
 from .atomic import DiskFullError, atomic_path
+from .settings import ModelSettings, TrainSettings
+
+OLD_TRAIN_KEYS = ("num_steps", "lr", "schedule", "schedule_epochs")  # in "settings" before the split
 
 REQUIRED_KEYS = ("model", "settings")
 RESUME_KEYS = REQUIRED_KEYS + ("optimizer", "epoch", "loss_history", "rng")
@@ -114,7 +125,7 @@ def save_checkpoint(path, payload: dict) -> Path:
 
     path: str or path of the file (its folder is created if needed).
     payload: a dict with at least the keys ``"model"`` (a ``state_dict``) and
-    ``"settings"`` (a dict, e.g. ``SNN.settings()``).
+    ``"settings"`` (a dict, e.g. :func:`settings_payload`'s).
 
     >>> import tempfile
     >>> layer = torch.nn.Linear(3, 2)
@@ -177,12 +188,71 @@ def load_checkpoint(path, expected_settings: dict | None = None, keys=REQUIRED_K
     if missing:
         raise CheckpointError(f"checkpoint {path} lacks {missing}; it cannot be used here")
     if expected_settings:
-        saved = payload["settings"]
-        diffs = [f"{key}: checkpoint has {saved.get(key)!r}, expected {value!r}"
-                 for key, value in expected_settings.items() if _norm(saved.get(key)) != _norm(value)]
-        if diffs:
-            raise CheckpointError(f"checkpoint {path} does not match: " + "; ".join(diffs))
+        check_match(path, payload["settings"], expected_settings)
     return payload
+
+
+def check_match(path, saved: dict, expected: dict) -> None:
+    """Raise a :class:`CheckpointError` listing every key of ``expected`` whose value differs in
+    ``saved`` (a tuple matches the list it was saved as), the settings of the checkpoint at ``path``.
+
+    >>> check_match("c.pt", {"lr": 0.001, "sizes": [4, 2]}, {"sizes": (4, 2), "lr": 0.002})
+    Traceback (most recent call last):
+    ...
+    snn_helpers.checkpoint.CheckpointError: checkpoint c.pt does not match: lr: checkpoint has 0.001, expected 0.002
+    """
+    diffs = [f"{key}: checkpoint has {saved.get(key)!r}, expected {value!r}"
+             for key, value in expected.items() if _norm(saved.get(key)) != _norm(value)]
+    if diffs:
+        raise CheckpointError(f"checkpoint {path} does not match: " + "; ".join(diffs))
+
+
+def settings_payload(model: ModelSettings, train: TrainSettings | None = None) -> dict:
+    """The part of a checkpoint that records its settings: ``{"settings": model.as_dict()}``, and
+    ``"train_settings": train.as_dict()`` with ``train``. Plain data, so it loads with ``weights_only=True``.
+
+    >>> sorted(settings_payload(ModelSettings((4, 2)), TrainSettings(epochs=1)))
+    ['settings', 'train_settings']
+    """
+    payload = {"settings": model.as_dict()}
+    if train is not None:
+        payload["train_settings"] = train.as_dict()
+    return payload
+
+
+def read_settings(payload: dict, path) -> tuple[ModelSettings, TrainSettings | None]:
+    """The settings that a checkpoint's ``payload`` (loaded from ``path``) records:
+    ``(ModelSettings, TrainSettings or None)``. A value the dataclasses refuse is a
+    :class:`CheckpointError` naming ``path``.
+
+    It reads what :func:`settings_payload` writes, and also the older single ``"settings"``
+    dict that mixed the model's settings with ``num_steps``, ``lr``, ``schedule`` and
+    ``schedule_epochs`` (the shipped model's). That form kept the planned epochs only for a
+    schedule other than ``constant``; for ``constant`` the epochs returned are those trained
+    (the payload's ``"epoch"``, else 0), on which a constant schedule does not depend.
+
+    >>> old = {"sizes": [4, 2], "beta": 0.9, "num_steps": 8, "lr": 0.002, "schedule": "cosine",
+    ...        "schedule_epochs": 5}
+    >>> model, train = read_settings({"settings": old}, "old.pt")
+    >>> model.neuron.beta, train
+    (0.9, TrainSettings(epochs=5, num_steps=8, lr=0.002, schedule='cosine'))
+    >>> read_settings({"settings": {"sizes": [4, 2], "beta": 2.0}}, "bad.pt")
+    Traceback (most recent call last):
+    ...
+    snn_helpers.checkpoint.CheckpointError: checkpoint bad.pt has settings that cannot be used: beta must be in [0.0, 1.0], got 2.0
+    """
+    settings = dict(payload["settings"])
+    old = {key: settings.pop(key) for key in OLD_TRAIN_KEYS if key in settings}
+    try:
+        model = ModelSettings.from_dict(settings)
+        if payload.get("train_settings") is not None:
+            return model, TrainSettings.from_dict(payload["train_settings"])
+        if not old:
+            return model, None
+        epochs = old.pop("schedule_epochs", None)
+        return model, TrainSettings(epochs=payload.get("epoch", 0) if epochs is None else epochs, **old)
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"checkpoint {path} has settings that cannot be used: {err}") from None
 
 
 def _load_weights_only(source: Path, name: Path):

@@ -13,7 +13,7 @@ from pathlib import Path
 from ._checks import check_file, check_float, check_int, check_path
 from .atomic import DiskFullError, atomic_path, folder_is_full, is_disk_full
 from .backend import BACKENDS
-from .checkpoint import CheckpointError, check_checkpoint_path, save_checkpoint
+from .checkpoint import CheckpointError, check_checkpoint_path, save_checkpoint, settings_payload
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
 from .model import PRECISIONS
 from .nir_graph import NIRGraphError
@@ -135,28 +135,28 @@ def cmd_fetch(args) -> int:
 
 def cmd_train(args) -> int:
     device = get_device()
-    overrides = {"epochs": args.epochs, "num_steps": args.num_steps, "batch_size": args.batch_size,
-                 "lr": args.lr}
-    recipe = dataclasses.replace(get_recipe(args.recipe),
-                                 **{key: value for key, value in overrides.items() if value is not None})
+    recipe = get_recipe(args.recipe)
+    overrides = {"epochs": args.epochs, "num_steps": args.num_steps, "lr": args.lr}
+    train = dataclasses.replace(recipe.train, **{key: value for key, value in overrides.items() if value is not None})
     surrogate = {} if args.surrogate is None else {"surrogate": args.surrogate}
-    recipe = dataclasses.replace(recipe, model={**recipe.model, **surrogate, "precision": args.precision,
-                                                "backend": args.backend})
-    print(f"recipe {recipe.name}: {recipe.summary}; {recipe.epochs} epochs, {recipe.num_steps} steps, "
-          f"batch {recipe.batch_size}, lr {recipe.lr:g} ({recipe.schedule})")
+    recipe = dataclasses.replace(recipe, model=recipe.model.replace(**surrogate), train=train,
+                                 batch_size=recipe.batch_size if args.batch_size is None else args.batch_size)
+    print(f"recipe {recipe.name}: {recipe.summary}; {train.epochs} epochs, {train.num_steps} steps, "
+          f"batch {recipe.batch_size}, lr {train.lr:g} ({train.schedule})")
     if surrogate:
-        print(f"surrogate: {args.surrogate} (overrides the recipe's {get_recipe(args.recipe).model['surrogate']})")
+        print(f"surrogate: {args.surrogate} (overrides the recipe's {get_recipe(args.recipe).model.neuron.surrogate})")
     checkpoint = args.checkpoint if args.checkpoint is not None else args.resume
     accuracies, runs, start, load = [], [], time.perf_counter(), os.getloadavg()[0]
     commit = results.commit() if args.record else None  # the code that runs, not what is checked out at the end
     for seed in range(args.seed, args.seed + args.seeds):
         result = run_recipe(recipe, seed, root=args.root, train_limit=args.train_limit,
                             test_limit=args.test_limit, device=device, checkpoint_path=checkpoint,
-                            resume_from=args.resume, progress=not args.no_progress)
+                            resume_from=args.resume, progress=not args.no_progress, precision=args.precision,
+                            backend=args.backend)
         accuracies.append(100 * result["accuracy"])
         runs.append(result)
         where = f"{device} with {result['engine'].describe()}"
-        print(f"seed {seed}: test accuracy ({recipe.num_steps}-step evaluation, {result['test_images']} "
+        print(f"seed {seed}: test accuracy ({train.num_steps}-step evaluation, {result['test_images']} "
               f"images): {accuracies[-1]:.2f}%  training {result['train_seconds']:.1f} s, "
               f"evaluation {result['test_seconds']:.1f} s on {where}  "
               "loss per epoch: " + ", ".join(f"{x:.4f}" for x in result["loss_history"]))
@@ -170,8 +170,8 @@ def cmd_train(args) -> int:
         print(f"exported {args.export} (sha256 {info['sha256'][:16]}...) and its JSON; accuracy on the "
               f"first {info['check']['test_images']} test images: {100 * info['check']['accuracy']:.2f}%")
     if args.record:
-        options = {"epochs": recipe.epochs, "num_steps": recipe.num_steps, "batch_size": recipe.batch_size,
-                   "lr": recipe.lr, "surrogate": args.surrogate, "train_limit": args.train_limit,
+        options = {"epochs": train.epochs, "num_steps": train.num_steps, "batch_size": recipe.batch_size,
+                   "lr": train.lr, "surrogate": args.surrogate, "train_limit": args.train_limit,
                    "test_limit": args.test_limit, "precision": args.precision, "backend": args.backend,
                    "wall_seconds": round(wall, 1),
                    "load_average_start_end": [round(load, 2), round(os.getloadavg()[0], 2)]}
@@ -224,9 +224,10 @@ def cmd_export_nir(args) -> int:
 def cmd_import_nir(args) -> int:
     from .nir_graph import load_nir
     model = load_nir(args.nir_file)
-    save_checkpoint(args.out, {"model": model.state_dict(), "settings": model.settings()})
-    print(f"wrote {args.out}: {' -> '.join(map(str, model.sizes))}, beta {model.lifs[0].beta:g}, "
-          f"threshold {model.lifs[0].threshold:g}, reset to zero")
+    save_checkpoint(args.out, {"model": model.state_dict(), **settings_payload(model.settings)})
+    neuron = model.settings.neuron
+    print(f"wrote {args.out}: {' -> '.join(map(str, model.sizes))}, beta {neuron.beta:g}, "
+          f"threshold {neuron.threshold:g}, reset to zero")
     return 0
 
 

@@ -23,6 +23,7 @@ from ._checks import (check_device, check_float, check_generator, check_int, che
 from .cpu import computing
 from .encoding import encode_batch
 from .runtime import get_device
+from .settings import TrainSettings
 from .training import run_epochs
 
 ENERGY_SOURCE = ('M. Horowitz, "Computing\'s energy problem (and what we can do about it)", '
@@ -70,14 +71,16 @@ def fit_ann(model: nn.Module, train_loader, epochs: int = 5, lr: float = 1e-3, *
     (3, True)
     """
     check_module("model", model)
+    check_loader("train_loader", train_loader, sized=True)
+    settings = TrainSettings(epochs=epochs, lr=lr, schedule=schedule)  # num_steps: unused by an ANN
     device = check_device("device", device) or get_device()
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=check_float("lr", lr, 0.0, low_open=True))
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
 
     def logits(images):
         return model(images.to(device))
 
-    return run_epochs(model, train_loader, logits, optimizer, epochs, lr, schedule=schedule, device=device)
+    return run_epochs(model, train_loader, logits, optimizer, settings, device=device)
 
 
 @torch.no_grad()

@@ -6,12 +6,11 @@ and ``snn_metrics.json``; notebook 04 calls :func:`load_trained_model`, and
 """
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
 
 from .atomic import write_json
-from .checkpoint import CheckpointError, load_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, read_settings
 from .model import SNN
 from .paths import checkpoint_dir
 from .shipped import pretrained_path
@@ -71,21 +70,23 @@ def model_from_checkpoint(path) -> tuple[SNN, dict]:
     """Build an :class:`SNN` with a checkpoint's settings and weights; return it (in eval mode) and the checkpoint.
 
     path: a checkpoint written by :func:`~snn_helpers.training.fit` or
-    :func:`~snn_helpers.checkpoint.save_checkpoint` with ``model`` and ``settings``.
+    :func:`~snn_helpers.checkpoint.save_checkpoint` with ``model`` and ``settings``
+    (:func:`~snn_helpers.checkpoint.read_settings` reads them, older checkpoints' too).
 
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from snn_helpers.checkpoint import save_checkpoint
+    >>> from snn_helpers.checkpoint import save_checkpoint, settings_payload
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     saved = SNN((784, 8, 10), reset="subtract")
-    ...     path = save_checkpoint(Path(folder) / "m.pt", {"model": saved.state_dict(), "settings": saved.settings()})
+    ...     path = save_checkpoint(Path(folder) / "m.pt", {"model": saved.state_dict(),
+    ...                                                    **settings_payload(saved.settings)})
     ...     model, payload = model_from_checkpoint(path)
-    >>> model.sizes, model.training
-    ((784, 8, 10), False)
+    >>> model.settings == saved.settings, model.training
+    (True, False)
     """
     payload = load_checkpoint(path)
-    accepted = inspect.signature(SNN).parameters
-    model = SNN(**{key: value for key, value in payload["settings"].items() if key in accepted})
+    settings, _ = read_settings(payload, path)
+    model = SNN(**settings.as_dict())
     model.load_state_dict(payload["model"])
     return model.eval(), payload
 

@@ -10,10 +10,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import kernels
-from ._checks import check_choice, check_int, check_sizes, check_tensor
+from ._checks import check_choice, check_int, check_tensor
 from .backend import MEASURED, Engine, check_backend, resolve
 from .encoding import encode_batch
 from .neurons import LIF
+from .settings import ModelSettings, NeuronSettings
 
 PRECISIONS = ("fp32", "bf16")
 
@@ -45,35 +46,34 @@ class SNN(nn.Module):
     LIF recurrence in fp32, with every backend: the compiled kernels then run only
     the LIF recurrence (their products take fp32). The LIF settings (``beta``,
     ``threshold``, ``reset``, ``surrogate``, ``slope``) are shared by all layers;
-    ``sizes`` lists the layer widths, input first, each >= 1.
+    ``sizes`` lists the layer widths, input first, each >= 1. They are checked once, as the
+    :class:`~snn_helpers.settings.ModelSettings` ``model.settings``: enough to build the same
+    network again, ``SNN(**model.settings.as_dict())`` (not ``precision`` or ``backend``: they
+    change how it computes, not what).
 
     >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
     <torch._C.Generator object at ...>
     >>> model = SNN((20, 8, 3), backend="torch")
     >>> model((torch.rand(5, 2, 20) < 0.5).float()).shape
     torch.Size([5, 2, 3])
+    >>> model.settings.sizes, model.settings.neuron.reset
+    ((20, 8, 3), 'zero')
+    >>> SNN((20, 8, 3), beta=2.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: beta must be in [0.0, 1.0], got 2.0
     """
 
     def __init__(self, sizes=(784, 512, 256, 10), beta: float = 0.95, threshold: float = 1.0,
                  reset: str = "zero", surrogate: str = "sigmoid", slope: float = 10.0,
                  precision: str = "fp32", backend: str = "auto"):
         super().__init__()
-        self.sizes = sizes = check_sizes("sizes", sizes)
+        self.settings = ModelSettings(sizes, NeuronSettings(beta, threshold, reset, surrogate, slope))
+        self.sizes = sizes = self.settings.sizes
         self.precision = check_choice("precision", precision, PRECISIONS)
         self.backend = check_backend(backend)
         self.fcs = nn.ModuleList(nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
-        self.lifs = nn.ModuleList(LIF(beta, threshold, reset, surrogate, slope) for _ in sizes[1:])
-
-    def settings(self) -> dict:
-        """The constructor arguments, enough to build the same network again (not ``precision``
-        or ``backend``: they change how it computes, not what).
-
-        >>> SNN((4, 2)).settings()["sizes"]
-        [4, 2]
-        """
-        lif = self.lifs[0]
-        return {"sizes": list(self.sizes), "beta": lif.beta, "threshold": lif.threshold,
-                "reset": lif.reset, "surrogate": lif.surrogate, "slope": lif.slope}
+        self.lifs = nn.ModuleList(LIF(**self.settings.neuron.as_dict()) for _ in sizes[1:])
 
     def _flatten_input(self, x: torch.Tensor, features) -> torch.Tensor:
         check_tensor("x", x)
@@ -151,7 +151,7 @@ class SNN(nn.Module):
                 current = kernels.SpikeLinear.apply(x, fc.weight, fc.bias, cols)  # skips silent inputs
             else:
                 current = self._current(x, self._weight(fc, cols), fc.bias)  # one product, all T*B rows
-            x, potential = lif._sequence(current, "compiled" if compiled else "torch")
+            x, potential = lif(current, "compiled" if compiled else "torch")
             spikes.append(x)
             potentials.append(potential)
         return spikes, potentials
@@ -166,7 +166,7 @@ class SNN(nn.Module):
         for x_t in x:
             step_spikes, step_potentials = [], []
             for i, (fc, weight, lif) in enumerate(zip(self.fcs, weights, self.lifs)):
-                x_t, potential, mems[i] = lif._step(self._current(x_t, weight, fc.bias), mems[i])
+                x_t, potential, mems[i] = lif.step(self._current(x_t, weight, fc.bias), mems[i])
                 step_spikes.append(x_t)
                 step_potentials.append(potential)
             steps.append((step_spikes, step_potentials))
@@ -225,7 +225,7 @@ def time_engines(engines=MEASURED, steps: int = 3, rounds: int = 3, like: SNN | 
         runs = {}
         for name in engines:
             torch.manual_seed(0)
-            model = SNN(**(like.settings() if like is not None else {}), backend=name)
+            model = SNN(**(like.settings.as_dict() if like is not None else {}), backend=name)
             if like is not None:
                 model.load_state_dict(like.state_dict())
             else:

@@ -20,7 +20,8 @@ from torch import nn
 from . import kernels
 from ._checks import check_choice, check_float, check_tensor
 from .backend import resolve
-from .kernels import RESETS
+from .kernels import RESETS  # the reset rules; notebook 02 imports them from here
+from .settings import NeuronSettings
 from .surrogates import DERIVATIVES as SURROGATES
 
 
@@ -101,9 +102,13 @@ class LIF(nn.Module):
       potentials carry no gradient). All give the same spikes and gradients.
 
     beta: leak in [0, 1]; threshold: > 0; reset: ``"zero"`` or ``"subtract"``;
-    surrogate: a name of ``SURROGATES``; slope: > 0, the surrogate's sharpness.
+    surrogate: a name of ``SURROGATES``; slope: > 0, the surrogate's sharpness. They are checked
+    once, as the layer's :class:`~snn_helpers.settings.NeuronSettings` (``lif.settings``), which
+    ``lif.beta``, ``lif.threshold``, ... read.
 
     >>> lif = LIF(beta=0.5, threshold=1.0)
+    >>> lif.settings.reset, lif.threshold
+    ('zero', 1.0)
     >>> spikes, potentials = lif(torch.full((3, 1, 1), 0.6), backend="step")
     >>> potentials.flatten().tolist(), spikes.flatten().tolist()
     ([0.6000000238418579, 0.9000000357627869, 1.0500000715255737], [0.0, 0.0, 1.0])
@@ -112,15 +117,17 @@ class LIF(nn.Module):
     def __init__(self, beta: float = 0.95, threshold: float = 1.0, reset: str = "zero",
                  surrogate: str = "sigmoid", slope: float = 10.0):
         super().__init__()
-        self.beta = check_float("beta", beta, 0.0, 1.0)
-        self.threshold = check_float("threshold", threshold, 0.0, low_open=True)
-        self.reset = check_choice("reset", reset, RESETS)
-        self.surrogate = check_choice("surrogate", surrogate, SURROGATES)
-        self.slope = check_float("slope", slope, 0.0, low_open=True)
+        self.settings = NeuronSettings(beta, threshold, reset, surrogate, slope)
+
+    # The settings, read-only: a layer's neurons keep the settings they were built with.
+    beta = property(lambda self: self.settings.beta)
+    threshold = property(lambda self: self.settings.threshold)
+    reset = property(lambda self: self.settings.reset)
+    surrogate = property(lambda self: self.settings.surrogate)
+    slope = property(lambda self: self.settings.slope)
 
     def extra_repr(self) -> str:
-        return (f"beta={self.beta}, threshold={self.threshold}, reset={self.reset!r}, "
-                f"surrogate={self.surrogate!r}, slope={self.slope}")
+        return ", ".join(f"{key}={value!r}" for key, value in self.settings.as_dict().items())
 
     def step(self, current: torch.Tensor, membrane: torch.Tensor):
         """One step: (spikes ``S[t]``, potential ``U[t]``, membrane ``M[t]``), each shaped like ``current``.
@@ -135,10 +142,6 @@ class LIF(nn.Module):
         if check_tensor("membrane", membrane).shape != current.shape:
             raise ValueError(f"membrane must have the shape of current {tuple(current.shape)}, "
                              f"got {tuple(membrane.shape)}")
-        return self._step(current, membrane)
-
-    def _step(self, current: torch.Tensor, membrane: torch.Tensor):
-        """:meth:`step` without the checks (the SNN's step loop calls it every step)."""
         potential = self.beta * membrane + current
         spk = SurrogateSpike.apply(potential, self.threshold, self.slope, self.surrogate)
         return spk, potential, after_reset(potential, spk, self.threshold, self.reset)
@@ -154,17 +157,14 @@ class LIF(nn.Module):
         torch.Size([4, 2, 3])
         """
         check_tensor("currents", currents, ndim=3)
-        return self._sequence(currents, resolve(backend, tensor=currents).name)
-
-    def _sequence(self, currents: torch.Tensor, engine: str):
-        """:meth:`forward` on a settled engine (``"step"``, ``"torch"`` or ``"compiled"``), unchecked."""
+        engine = resolve(backend, tensor=currents).name
         if engine != "step":
             return FusedLIF.apply(currents, self.beta, self.threshold, self.slope,
                                   self.surrogate, self.reset, engine == "compiled")
         membrane = torch.zeros_like(currents[0])
         spikes, potentials = [], []
         for current in currents:
-            spk, potential, membrane = self._step(current, membrane)
+            spk, potential, membrane = self.step(current, membrane)
             spikes.append(spk)
             potentials.append(potential)
         return torch.stack(spikes), torch.stack(potentials)

@@ -99,10 +99,10 @@ def to_nir(model: SNN, dt: float = DT):
     nir = _nir()
     if not isinstance(check_module("model", model), SNN):
         raise TypeError(f"model must be a snn_helpers.SNN, got {type(model).__name__}")
-    settings = model.settings()
-    if settings["reset"] != "zero":
+    neuron = model.settings.neuron
+    if neuron.reset != "zero":
         raise NIRGraphError(
-            f"this model resets by subtraction (reset={settings['reset']!r}), which NIR 1.0 cannot express: "
+            f"this model resets by subtraction (reset={neuron.reset!r}), which NIR 1.0 cannot express: "
             "a NIR LIF neuron jumps to v_reset after a spike, it never subtracts the threshold, so the file "
             "would describe a different network. Only reset-to-zero models can be exported, such as "
             "notebook 03's (recipe 'baseline').")
@@ -112,7 +112,7 @@ def to_nir(model: SNN, dt: float = DT):
         weight = fc.weight.detach().cpu().numpy().copy()
         bias = fc.bias.detach().cpu().numpy().copy()
         nodes[f"fc{i}"] = nir.Affine(weight=weight, bias=bias)
-        nodes[f"lif{i}"] = nir.LIF(**lif_parameters(settings["beta"], settings["threshold"], len(bias), dt))
+        nodes[f"lif{i}"] = nir.LIF(**lif_parameters(neuron.beta, neuron.threshold, len(bias), dt))
         edges += [(previous, f"fc{i}"), (f"fc{i}", f"lif{i}")]
         previous = f"lif{i}"
     nodes["output"] = nir.Output(output_type={"output": np.array([model.sizes[-1]])})
@@ -186,7 +186,7 @@ def from_nir(graph) -> SNN:
 
     >>> model = SNN([4, 3, 2], beta=0.9)
     >>> back = from_nir(to_nir(model))
-    >>> back.settings()["beta"], torch.equal(back.fcs[0].weight, model.fcs[0].weight)
+    >>> back.settings.neuron.beta, torch.equal(back.fcs[0].weight, model.fcs[0].weight)
     (0.9, True)
     """
     nir = _nir()
@@ -358,12 +358,12 @@ def as_reset_to_zero(model: SNN) -> SNN:
 
     model: an :class:`SNN`; it is not changed.
 
-    >>> as_reset_to_zero(SNN([4, 2], reset="subtract")).settings()["reset"]
+    >>> as_reset_to_zero(SNN([4, 2], reset="subtract")).settings.neuron.reset
     'zero'
     """
     if not isinstance(check_module("model", model), SNN):
         raise TypeError(f"model must be a snn_helpers.SNN, got {type(model).__name__}")
-    copy = SNN(**{**model.settings(), "reset": "zero"})
+    copy = SNN(**model.settings.replace(reset="zero").as_dict())
     copy.load_state_dict(model.state_dict())
     return copy.eval()
 

@@ -8,13 +8,12 @@ JSON records the accuracy of :func:`check_accuracy`, which the tests compute aga
 from __future__ import annotations
 
 import platform
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 from .atomic import write_json
-from .checkpoint import save_checkpoint
+from .checkpoint import save_checkpoint, settings_payload
 from .data import BatchLoader, as_tensors, load_mnist, sha256_of
 from .model import SNN
 from .paths import pretrained_dir
@@ -58,12 +57,13 @@ def export_model(result: dict, recipe: Recipe | str, path, command: str, root=No
     """Write ``result["model"]`` as a weights-only checkpoint at ``path`` and a JSON beside it.
 
     ``result`` is what :func:`~snn_helpers.recipes.run_recipe` returned (``model``, ``seed``,
-    ``settings``, ``accuracy``, ``test_images``, ``train_seconds``); ``recipe`` is the
+    ``settings``, ``train_settings``, ``accuracy``, ``test_images``, ``train_seconds``); ``recipe`` is the
     recipe it ran (or its name); ``path`` the checkpoint to write; ``command`` the
     command line that trained it; ``root`` the data folder for :func:`check_accuracy`.
-    The checkpoint holds only ``model`` (the state dict) and ``settings``; the JSON
-    (same name, ``.json``) records the settings, seed, test accuracy, the accuracy of
-    :func:`check_accuracy`, the command, the engine that trained it (an
+    The checkpoint holds only ``model`` (the state dict), ``settings`` and ``train_settings``
+    (:func:`~snn_helpers.checkpoint.settings_payload`); the JSON (same name, ``.json``) records
+    both settings, the recipe, seed, test accuracy, the accuracy of
+    :func:`check_accuracy`, the command, the precision and the engine that trained it (an
     :class:`~snn_helpers.backend.Engine` as a dict) and the checkpoint's sha256. Returns the JSON's content.
     It trains nothing but reads the MNIST test set, so the example is not run by the doctests:
 
@@ -75,20 +75,21 @@ def export_model(result: dict, recipe: Recipe | str, path, command: str, root=No
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     path = Path(path)
     model = result["model"].cpu()
-    settings = result["settings"]
-    save_checkpoint(path, {"model": model.state_dict(), "settings": settings})
+    settings = settings_payload(result["settings"], result["train_settings"])
+    save_checkpoint(path, {"model": model.state_dict(), **settings})
     info = {
         "file": path.name,
         "sha256": sha256_of(path),
-        "recipe": asdict(recipe),
+        "recipe": recipe.as_dict(),
         "seed": result["seed"],
-        "settings": settings,
+        **settings,
         "test_accuracy": result["accuracy"],
         "test_images": result["test_images"],
         "check": {"test_images": CHECK_IMAGES, "generator_seed": CHECK_SEED,
-                  "accuracy": check_accuracy(model, recipe.num_steps, root)},
+                  "accuracy": check_accuracy(model, result["train_settings"].num_steps, root)},
         "train_seconds": round(result["train_seconds"], 1),
         "command": command,
+        "precision": model.precision,
         "engine": result["engine"].as_dict(),
         "compiled_kernels": result["engine"].compiled,
         "torch": torch.__version__,

@@ -16,13 +16,14 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._checks import (check_bool, check_choice, check_device, check_float, check_generator, check_int,
-                      check_loader, check_module, check_path)
-from .checkpoint import (RESUME_KEYS, check_checkpoint_path, load_checkpoint, rng_state, save_checkpoint,
-                         set_rng_state)
+from ._checks import (check_bool, check_choice, check_device, check_generator, check_int, check_loader,
+                      check_module, check_path)
+from .checkpoint import (RESUME_KEYS, check_checkpoint_path, check_match, load_checkpoint, read_settings,
+                         rng_state, save_checkpoint, set_rng_state, settings_payload)
 from .cpu import computing
 from .encoding import encode_batch
 from .runtime import get_device
+from .settings import SCHEDULES, ModelSettings, TrainSettings
 
 
 def set_seed(seed: int) -> torch.Generator:
@@ -40,9 +41,6 @@ def set_seed(seed: int) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
-
-
-SCHEDULES = ("constant", "cosine")
 
 
 def lr_factor(schedule: str, step: int, total: int) -> float:
@@ -67,20 +65,6 @@ def lr_factor(schedule: str, step: int, total: int) -> float:
     return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
-def run_settings(model: nn.Module, num_steps: int, lr: float, schedule: str, epochs: int) -> dict:
-    """What a checkpoint records about a run: the model's settings and the training ones.
-
-    A schedule other than ``constant`` depends on the planned ``epochs``, so it is recorded then.
-    model: has ``settings() -> dict`` (an :class:`~snn_helpers.model.SNN`); the rest as :func:`fit` takes them.
-
-    >>> from snn_helpers import SNN
-    >>> run_settings(SNN((784, 8, 10)), 10, 1e-3, "cosine", 5)["schedule_epochs"]
-    5
-    """
-    return {**model.settings(), "num_steps": num_steps, "lr": lr, "schedule": schedule,
-            "schedule_epochs": None if schedule == "constant" else epochs}
-
-
 def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr: float = 1e-3, *,
         schedule: str = "constant", generator: torch.Generator | None = None,
         device: torch.device | None = None, checkpoint_path=None, resume_from=None,
@@ -103,95 +87,96 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
     (see :func:`lr_factor`) sets it batch by batch. A schedule other than
     ``constant`` is planned for ``epochs`` epochs, so it resumes only with the same ``epochs``.
 
+    The training settings are checked once, as a :class:`~snn_helpers.settings.TrainSettings`;
+    a checkpoint records it and the model's :class:`~snn_helpers.settings.ModelSettings`.
+
     >>> from snn_helpers import SNN, BatchLoader
     >>> g = set_seed(0)
     >>> loader = BatchLoader(torch.rand(8, 1, 28, 28), torch.randint(0, 10, (8,)), 4)
     >>> losses = fit(SNN((784, 16, 10)), loader, epochs=2, num_steps=4, generator=g, device="cpu", progress=False)
     >>> len(losses)
     2
+    >>> fit(SNN((784, 16, 10)), loader, num_steps=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: num_steps must be in [1, inf), got 0
     """
     check_module("model", model)
+    if not isinstance(getattr(model, "settings", None), ModelSettings):
+        raise TypeError(f"model must be an SNN (its settings a ModelSettings), got {type(model).__name__}")
+    settings = TrainSettings(epochs, num_steps, lr, schedule)
     check_loader("train_loader", train_loader, sized=True)
-    epochs = check_int("epochs", epochs, 0)
-    num_steps = check_int("num_steps", num_steps, 1)
-    lr = check_float("lr", lr, 0.0, low_open=True)
-    check_choice("schedule", schedule, SCHEDULES)
     check_generator("generator", generator)
     device = check_device("device", device) or get_device()
     if checkpoint_path is not None:
         checkpoint_path = check_checkpoint_path("checkpoint_path", checkpoint_path)
     check_bool("progress", progress)
     generators = {"encode": generator, "loader": getattr(train_loader, "generator", None)}
-    settings = run_settings(model, num_steps, lr, schedule, epochs)
     history, start, state = [], 0, None
     if resume_from is not None:
-        state = load_checkpoint(check_path("resume_from", resume_from), settings, keys=RESUME_KEYS)
+        resume_from = check_path("resume_from", resume_from)
+        state = load_checkpoint(resume_from, keys=RESUME_KEYS)
+        saved_model, saved_train = read_settings(state, resume_from)
+        check_match(resume_from, {**saved_model.as_dict(), **(saved_train.plan() if saved_train else {})},
+                    {**model.settings.as_dict(), **settings.plan()})
         start = int(state["epoch"])
         if epochs < start:
             raise ValueError(f"epochs must be at least {start} (the epochs in {resume_from}) "
                              f"to resume, got {epochs}")
         set_rng_state(state["rng"], generators)
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # one kernel per step
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, fused=True)  # one kernel per step
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         history = list(state["loss_history"])
 
     def scores(images):
-        return model.scores(*encode_batch(images, num_steps, generator, device))
+        return model.scores(*encode_batch(images, settings.num_steps, generator, device))
 
     def save(epoch, history):
         save_checkpoint(checkpoint_path, {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "epoch": epoch + 1, "loss_history": history, "settings": settings,
+            "epoch": epoch + 1, "loss_history": history, **settings_payload(model.settings, settings),
             "rng": rng_state(generators)})
 
-    return run_epochs(model, train_loader, scores, optimizer, epochs, lr, schedule=schedule, device=device,
-                      start=start, history=history, progress=progress,
-                      after_epoch=None if checkpoint_path is None else save)
+    return run_epochs(model, train_loader, scores, optimizer, settings, device=device, start=start,
+                      history=history, progress=progress, after_epoch=None if checkpoint_path is None else save)
 
 
 @computing()
-def run_epochs(model: nn.Module, train_loader, forward, optimizer: torch.optim.Optimizer, epochs: int,
-               lr: float, *, schedule: str = "constant", device: torch.device | None = None, start: int = 0,
-               history: list[float] | None = None, progress: bool = False, after_epoch=None) -> list[float]:
+def run_epochs(model: nn.Module, train_loader, forward, optimizer: torch.optim.Optimizer, settings: TrainSettings,
+               *, device: torch.device, start: int = 0, history: list[float] | None = None, progress: bool = False,
+               after_epoch=None) -> list[float]:
     """The epoch loop that :func:`fit` and :func:`~snn_helpers.compare.fit_ann` share.
 
-    Epochs ``start, ..., epochs - 1`` of: for each batch ``(images [B, ...], labels [B])``
-    of ``train_loader``, set the learning rate to ``lr * lr_factor(schedule, b, n)``
+    Epochs ``start, ..., settings.epochs - 1`` of: for each batch ``(images [B, ...], labels [B])``
+    of ``train_loader``, set the learning rate to ``settings.lr * lr_factor(settings.schedule, b, n)``
     (``b`` counts batches from the first epoch, ``n`` is all of them), compute the
     cross-entropy ``-mean_i log softmax(forward(images))[i, labels[i]]`` and take
     one ``optimizer`` step. ``model`` is put in training mode each epoch.
 
-    forward: maps a batch of images to scores ``[B, C]`` on ``device``, e.g. ``model``
-    itself for an ANN. optimizer: over ``model``'s parameters (the loop sets its
-    learning rate). epochs: total epochs, ``>= start >= 0``. lr: peak learning rate
-    ``> 0``. device: where the labels go (default: :func:`~snn_helpers.runtime.get_device`).
-    history: the mean losses of earlier epochs, appended to. progress: show a
-    progress bar. after_epoch: called as ``after_epoch(epoch, history)`` after each
-    epoch (``fit`` writes its checkpoint there). Returns ``history``, one mean loss per epoch.
+    Its callers check their arguments before they start; this loop takes them as checked and
+    does not check them again. settings: a :class:`~snn_helpers.settings.TrainSettings` (checked
+    when built; its ``num_steps`` is for ``forward``). forward: maps a batch of images to scores
+    ``[B, C]`` on ``device``, e.g. ``model`` itself for an ANN. optimizer: over ``model``'s
+    parameters (the loop sets its learning rate). train_loader: has a length. device: where the
+    labels go. start: the epochs done, in ``[0, settings.epochs]``. history: the mean losses of
+    earlier epochs, appended to. progress: show a progress bar. after_epoch: called as
+    ``after_epoch(epoch, history)`` after each epoch (``fit`` writes its checkpoint there).
+    Returns ``history``, one mean loss per epoch.
 
     >>> _ = torch.manual_seed(0)
     >>> model = nn.Linear(4, 3)
     >>> batches = [(torch.rand(8, 4), torch.randint(0, 3, (8,))) for _ in range(2)]
     >>> optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
-    >>> losses = run_epochs(model, batches, model, optimizer, 5, 0.1, device=torch.device("cpu"))
+    >>> losses = run_epochs(model, batches, model, optimizer, TrainSettings(epochs=5, lr=0.1), device="cpu")
     >>> len(losses), losses[-1] < losses[0]
     (5, True)
     """
-    check_module("model", model)
-    check_loader("train_loader", train_loader, sized=True)
-    if not callable(forward):
-        raise TypeError(f"forward must be callable (images -> scores), got {type(forward).__name__}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-    epochs = check_int("epochs", epochs, 0)
-    start = check_int("start", start, 0, epochs)
-    lr = check_float("lr", lr, 0.0, low_open=True)
-    check_choice("schedule", schedule, SCHEDULES)
-    device = check_device("device", device) or get_device()
-    check_bool("progress", progress)
+    if not isinstance(settings, TrainSettings):
+        raise TypeError(f"settings must be a TrainSettings (checked when built), got {type(settings).__name__}")
+    epochs, lr, schedule = settings.epochs, settings.lr, settings.schedule
     history = [] if history is None else history
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(start, epochs):

@@ -9,6 +9,7 @@ from snn_helpers import (LIF, SNN, BatchLoader, as_tensors, ensure_mnist, evalua
                          mnist_loaders, poisson_encode, predict, set_seed, spike)
 from snn_helpers import cli, data, recipes, widgets
 from snn_helpers.checkpoint import load_checkpoint, save_checkpoint
+from snn_helpers.settings import ModelSettings, NeuronSettings, TrainSettings
 from snn_helpers.compare import ANN, evaluate_ann, fit_ann, snn_activity
 from snn_helpers.encoding import encode_batch
 from snn_helpers.timesteps import decisions_by_steps
@@ -120,8 +121,12 @@ def _decisions_by_steps(**bad):
 def _run_epochs(**bad):
     model = ANN((784, 8, 10))
     return run_epochs(**{"model": model, "train_loader": _loader(), "forward": model,
-                         "optimizer": torch.optim.Adam(model.parameters()), "epochs": 1, "lr": 1e-3,
+                         "optimizer": torch.optim.Adam(model.parameters()), "settings": TrainSettings(epochs=1),
                          "device": "cpu", **bad})
+
+
+def _recipe(**bad):
+    return recipes.Recipe(**{"name": "tiny", "summary": "a short run", **bad})
 
 
 def _case(call, error, name, allowed=None, **bad):
@@ -147,10 +152,18 @@ CASES = [
     _case(_decisions_by_steps, ValueError, "max_steps", "[1, inf)", max_steps=0),
     _case(_decisions_by_steps, TypeError, "generator", generator="seed"),
     _case(_decisions_by_steps, ValueError, "device", device="tpu"),
-    _case(_run_epochs, TypeError, "forward", forward=3),
-    _case(_run_epochs, TypeError, "optimizer", optimizer="adam"),
-    _case(_run_epochs, ValueError, "start", "[0, 1]", start=2),
-    _case(_run_epochs, ValueError, "lr", "(0.0, inf)", lr=-1.0),
+    _case(_run_epochs, TypeError, "settings", "TrainSettings", settings={"epochs": 1, "lr": 1e-3}),
+    _case(TrainSettings, ValueError, "epochs", "[0, inf)", epochs=-1),
+    _case(TrainSettings, TypeError, "num_steps", num_steps=2.5),
+    _case(TrainSettings, ValueError, "lr", "(0.0, inf)", lr=NAN),
+    _case(TrainSettings, ValueError, "schedule", "cosine", schedule="step"),
+    _case(NeuronSettings, ValueError, "beta", "[0.0, 1.0]", beta=1.5),
+    _case(NeuronSettings, ValueError, "surrogate", "arctan", surrogate="relu"),
+    _case(ModelSettings, ValueError, "sizes[0]", "[1, inf)", sizes=(0, 10)),
+    _case(ModelSettings, TypeError, "neuron", "NeuronSettings", neuron={"beta": 0.9}),
+    _case(ModelSettings.from_dict, ValueError, "fast", "allowed", settings={"sizes": [4, 2], "fast": True}),
+    _case(_recipe, TypeError, "model", "ModelSettings", model={"reset": "zero"}),
+    _case(_recipe, ValueError, "batch_size", "[1, inf)", batch_size=0),
     _case(set_seed, ValueError, "seed", "[0, 4294967295]", seed=-1),
     _case(set_seed, ValueError, "seed", "[0, 4294967295]", seed=2**32),
     _case(set_seed, TypeError, "seed", seed=1.5),

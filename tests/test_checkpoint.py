@@ -16,9 +16,10 @@ import torch
 from snn_helpers import SNN, BatchLoader, fit, mnist_loaders, set_seed
 from snn_helpers import checkpoint as ckpt
 from snn_helpers.atomic import DiskFullError, _host, write_json
-from snn_helpers.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from snn_helpers.checkpoint import (CheckpointError, load_checkpoint, read_settings, rng_state, save_checkpoint,
+                                    set_rng_state)
 from snn_helpers.paths import PROJECT_ROOT
-from snn_helpers.training import SCHEDULES
+from snn_helpers.settings import SCHEDULES, TrainSettings
 
 SIZES = (784, 32, 10)
 
@@ -82,7 +83,8 @@ def test_checkpoint_holds_everything_needed_to_resume(tmp_path):
     model, history = _run(2, checkpoint_path=tmp_path / "c.pt")
     state = load_checkpoint(tmp_path / "c.pt")
     assert state["epoch"] == 2 and state["loss_history"] == history
-    assert state["settings"]["sizes"] == list(SIZES) and state["settings"]["num_steps"] == 4
+    assert state["settings"] == model.settings.as_dict() and state["settings"]["sizes"] == list(SIZES)
+    assert read_settings(state, "c.pt") == (model.settings, TrainSettings(epochs=2, num_steps=4))
     assert all(torch.equal(state["model"][k], v) for k, v in model.state_dict().items())
     assert state["optimizer"]["state"]  # Adam moments, not just hyper-parameters
     assert {"torch", "python", "numpy", "gen_encode", "gen_loader"} <= state["rng"].keys()
@@ -223,6 +225,24 @@ def test_damaged_or_foreign_files_are_refused_by_name(tmp_path, damage):
 def test_missing_checkpoint_is_named(tmp_path):
     with pytest.raises(CheckpointError, match=re.escape(str(tmp_path / "nope.pt"))):
         load_checkpoint(tmp_path / "nope.pt")
+
+
+def test_a_checkpoint_of_the_older_form_resumes_and_is_checked(tmp_path):
+    """Before the settings dataclasses, one "settings" dict mixed the model's settings with the
+    training's; such a checkpoint still resumes to the same weights, and its settings still must match."""
+    straight, straight_history = _run(2, schedule="cosine")
+    with pytest.raises(KeyboardInterrupt):  # stopped during the 2 epochs the schedule is planned for
+        _run(2, schedule="cosine", checkpoint_path=tmp_path / "c.pt",
+             loader_wrapper=lambda loader: _StopAtEpoch(loader, 3))
+    payload = torch.load(tmp_path / "c.pt", weights_only=True)
+    assert payload["epoch"] == 1
+    train = TrainSettings.from_dict(payload.pop("train_settings"))
+    payload["settings"] = {**payload["settings"], **train.plan()}
+    torch.save(payload, tmp_path / "old.pt")
+    with pytest.raises(CheckpointError, match="schedule_epochs: checkpoint has 2, expected 3"):
+        _run(3, schedule="cosine", resume_from=tmp_path / "old.pt")
+    resumed, resumed_history = _run(2, schedule="cosine", resume_from=tmp_path / "old.pt")
+    assert resumed_history == straight_history and _same_weights(resumed, straight)
 
 
 def test_settings_mismatch_says_what_differs(tmp_path):

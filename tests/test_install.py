@@ -31,14 +31,12 @@ pytestmark = pytest.mark.slow
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "01_spike_encoding.ipynb"
 
 PROBE = """
-import hashlib, inspect, json, os, sys
+import hashlib, json, os, sys
 import snn_helpers
-from snn_helpers import SNN, paths
-from snn_helpers.checkpoint import load_checkpoint
+from snn_helpers import paths
+from snn_helpers.handoff import model_from_checkpoint
 shipped = paths.pretrained_dir() / "snn_improved.pt"
-payload = load_checkpoint(shipped)
-accepted = inspect.signature(SNN).parameters
-SNN(**{key: value for key, value in payload["settings"].items() if key in accepted}).load_state_dict(payload["model"])
+model_from_checkpoint(shipped)  # its settings and weights build the network
 report = {"package": snn_helpers.__file__, "shipped": str(shipped), "source_checkout": paths.source_checkout(),
           "sha256": hashlib.sha256(shipped.read_bytes()).hexdigest(),
           "recorded": json.loads(shipped.with_suffix(".json").read_text())["sha256"],

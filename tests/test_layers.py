@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 
 LAYERS = [
     ["_checks", "atomic", "runtime", "threads", "paths", "surrogates", "machine"],
-    ["kernels", "cpu", "data", "checkpoint", "results"],
+    ["kernels", "cpu", "data", "settings", "checkpoint", "results"],
     ["backend", "encoding", "neurons"],
     ["model", "plots"],
     ["training", "compare", "timesteps", "nir_graph"],

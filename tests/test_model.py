@@ -36,11 +36,11 @@ def test_sizes_are_configurable_and_flat_input_works():
 
 def test_settings_rebuild_the_same_network():
     model = SNN(sizes=(784, 64, 10), beta=0.8, threshold=0.5, reset="subtract", surrogate="arctan", slope=2.0)
-    clone = SNN(**model.settings())
+    clone = SNN(**model.settings.as_dict())
     clone.load_state_dict(model.state_dict())
     x = _spikes(p=0.8)
     assert torch.equal(model(x), clone(x))
-    assert clone.settings() == model.settings()
+    assert clone.settings == model.settings and clone.settings.neuron.slope == 2.0
 
 
 @pytest.mark.parametrize("backend", ["auto", "torch", "step"])

@@ -10,6 +10,7 @@ from snn_helpers.cli import main
 from snn_helpers.nir_graph import (DT, NIRGraphError, as_reset_to_zero, compare_with_snntorch, describe, export_nir,
                                    from_nir, lif_parameters, load_nir, read_nir, snntorch_spikes, threshold_ties,
                                    to_nir)
+from snn_helpers.checkpoint import settings_payload
 from snn_helpers.handoff import model_from_checkpoint
 from snn_helpers.shipped import pretrained_path
 
@@ -42,7 +43,7 @@ def pretrained_with_reset_to_zero():
 def test_project_to_nir_file_to_project_keeps_weights_and_spikes(tmp_path, beta, threshold):
     model = small_model(beta, threshold)
     loaded = load_nir(export_nir(model, tmp_path / "model.nir"))
-    assert loaded.settings() == model.settings()
+    assert loaded.settings == model.settings
     for fc, fc_back in zip(model.fcs, loaded.fcs):
         assert torch.equal(fc.weight, fc_back.weight) and torch.equal(fc.bias, fc_back.bias)
     x = random_spikes()
@@ -198,7 +199,7 @@ def test_missing_truncated_and_foreign_files_are_refused(tmp_path):
 
 def test_export_and_import_commands(tmp_path, capsys):
     model = small_model(0.9, 1.0)
-    torch.save({"model": model.state_dict(), "settings": model.settings()}, tmp_path / "snn.pt")
+    torch.save({"model": model.state_dict(), **settings_payload(model.settings)}, tmp_path / "snn.pt")
     assert main(["export-nir", str(tmp_path / "snn.pt"), str(tmp_path / "snn.nir")]) == 0
     assert main(["import-nir", str(tmp_path / "snn.nir"), str(tmp_path / "back.pt")]) == 0
     assert "wrote" in capsys.readouterr().out

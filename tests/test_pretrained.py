@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from snn_helpers import handoff
+from snn_helpers.checkpoint import read_settings
 from snn_helpers.data import sha256_of
 from snn_helpers.handoff import model_from_checkpoint
 from snn_helpers.recipes import RECIPES
@@ -33,14 +34,14 @@ def test_checkpoint_matches_the_sha256_in_its_json(info):
 
 def test_checkpoint_loads_with_weights_only_and_holds_no_optimizer_state(info):
     payload = torch.load(pretrained_path(), map_location="cpu", weights_only=True)
-    assert set(payload) == {"model", "settings"}
-    assert payload["settings"] == info["settings"]
+    assert set(payload) <= {"model", "settings", "train_settings"}  # weights and settings, no optimizer
+    assert read_settings(payload, pretrained_path()) == read_settings(info, "its json")
     assert pretrained_path().stat().st_size < 4 * 2**20
 
 
 def test_json_records_the_improved_recipe_and_its_accuracy(info):
     assert info["recipe"]["name"] == "improved"
-    assert info["recipe"]["model"].items() >= RECIPES["improved"].model.items()
+    assert read_settings(info, "its json") == (RECIPES["improved"].model, RECIPES["improved"].train)
     assert info["test_images"] == 10_000 and info["test_accuracy"] >= 0.98
     assert "snn_helpers train --recipe improved" in info["command"] and "--export" in info["command"]
     assert (info["check"]["test_images"], info["check"]["generator_seed"]) == (CHECK_IMAGES, CHECK_SEED)
@@ -48,8 +49,9 @@ def test_json_records_the_improved_recipe_and_its_accuracy(info):
 
 def test_accuracy_on_the_check_subset_matches_the_recorded_figure(info):
     model, _ = model_from_checkpoint(pretrained_path())
-    assert model.settings().items() <= info["settings"].items()
-    accuracy = check_accuracy(model, info["settings"]["num_steps"])
+    model_settings, train_settings = read_settings(info, "its json")
+    assert model.settings == model_settings
+    accuracy = check_accuracy(model, train_settings.num_steps)
     assert accuracy == pytest.approx(info["check"]["accuracy"], abs=TOLERANCE)
 
 
@@ -57,4 +59,4 @@ def test_notebooks_fall_back_to_the_shipped_model_without_a_checkpoint_of_your_o
     monkeypatch.setattr(handoff, "model_path", lambda: tmp_path / "none.pt")
     model, source = handoff.load_trained_model(lambda: pytest.fail("trained although a model is shipped"))
     assert "pretrained" in source
-    assert model.settings().items() <= torch.load(pretrained_path(), weights_only=True)["settings"].items()
+    assert model.settings == read_settings(torch.load(pretrained_path(), weights_only=True), "shipped")[0]

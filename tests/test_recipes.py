@@ -1,4 +1,5 @@
 """Recipes, the learning-rate schedule and `train --recipe/--seeds`."""
+import dataclasses
 import json
 import math
 
@@ -6,22 +7,24 @@ import pytest
 import torch
 
 from snn_helpers import SNN, fit
-from snn_helpers.checkpoint import CheckpointError, load_checkpoint
+from snn_helpers.checkpoint import CheckpointError, load_checkpoint, read_settings
 from snn_helpers.cli import main
 from snn_helpers.data import sha256_of
 from snn_helpers.handoff import model_from_checkpoint
 from snn_helpers.recipes import RECIPES, get_recipe, run_recipe
+from snn_helpers.settings import TrainSettings
 from snn_helpers.shipped import check_accuracy, export_model
 from snn_helpers.training import lr_factor
 
 
 def test_baseline_recipe_is_the_seed_projects_and_improved_keeps_what_the_issue_fixes():
     baseline, improved = RECIPES["baseline"], RECIPES["improved"]
-    assert SNN(**baseline.model).settings() == SNN().settings()
-    assert (baseline.lr, baseline.schedule) == (1e-3, "constant")
+    assert SNN(**baseline.model.as_dict()).settings == SNN().settings
+    assert (baseline.train.lr, baseline.train.schedule) == (1e-3, "constant")
+    assert (improved.model.neuron.reset, improved.train.schedule) == ("subtract", "cosine")
     for recipe in (baseline, improved):
-        assert (recipe.epochs, recipe.num_steps, recipe.batch_size) == (5, 10, 128)
-        assert SNN(**recipe.model).sizes == (784, 512, 256, 10)
+        assert (recipe.train.epochs, recipe.train.num_steps, recipe.batch_size) == (5, 10, 128)
+        assert SNN(**recipe.model.as_dict()).sizes == (784, 512, 256, 10)
     with pytest.raises(ValueError, match="recipe must be one of"):
         get_recipe("best")
 
@@ -82,7 +85,7 @@ def test_fit_sets_the_scheduled_rate_and_resumes_to_the_same_weights(tmp_path):
     split.load_state_dict(whole.state_dict())
     fit(whole, _batches(), 3, generator=torch.Generator().manual_seed(1), checkpoint_path=tmp_path / "w.pt", **kw)
     state = load_checkpoint(tmp_path / "w.pt")
-    assert (state["settings"]["schedule"], state["settings"]["schedule_epochs"]) == ("cosine", 3)
+    assert read_settings(state, "w.pt") == (whole.settings, TrainSettings(3, 3, 5e-3, "cosine"))
     assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(5e-3 * lr_factor("cosine", 11, 12))
     with pytest.raises(_Interrupted):  # killed after 2 of the 3 epochs (and 1 batch)
         fit(split, _interrupt_after(_batches(), 9), 3, generator=torch.Generator().manual_seed(1),
@@ -98,11 +101,11 @@ def test_fit_sets_the_scheduled_rate_and_resumes_to_the_same_weights(tmp_path):
 
 
 def test_checkpoint_rebuilds_the_improved_model(tmp_path):
-    model = SNN(sizes=(784, 16, 10), **RECIPES["improved"].model)
+    model = SNN(**RECIPES["improved"].model.replace(sizes=(784, 16, 10)).as_dict())
     fit(model, _batches(1), 1, num_steps=2, device=torch.device("cpu"), progress=False,
         checkpoint_path=tmp_path / "m.pt")
     clone, _ = model_from_checkpoint(tmp_path / "m.pt")
-    assert clone.settings() == model.settings()
+    assert clone.settings == model.settings and clone.settings.neuron.surrogate == "arctan"
     x = (torch.rand(2, 3, 784) < 0.3).float()
     torch.testing.assert_close(clone.scores(x), model.eval().scores(x))
 
@@ -113,7 +116,8 @@ def test_run_recipe_trains_and_evaluates_on_a_subset():
     assert (result["accuracy"] * 128).is_integer()  # a fraction of the 128 test images
     assert result["accuracy"] > 0.3 and len(result["loss_history"]) == 1  # chance is 0.1; 4 batches reach about 0.55
     assert math.isfinite(result["loss_history"][0]) and result["train_seconds"] > 0 < result["test_seconds"]
-    assert result["model"].settings()["reset"] == RECIPES["improved"].model["reset"]
+    assert result["model"].settings == result["settings"] == RECIPES["improved"].model
+    assert result["train_settings"] == dataclasses.replace(RECIPES["improved"].train, epochs=1)
 
 
 def test_train_command_prints_every_seed_and_the_mean(capsys):
@@ -160,10 +164,12 @@ def test_export_writes_weights_settings_and_a_json_that_checks_them(tmp_path):
     result = run_recipe("improved", 1, train_limit=256, test_limit=128, epochs=1, device=torch.device("cpu"))
     info = export_model(result, "improved", tmp_path / "m.pt", "python -m snn_helpers train ...")
     payload = torch.load(tmp_path / "m.pt", map_location="cpu", weights_only=True)
-    assert set(payload) == {"model", "settings"}
+    assert set(payload) == {"model", "settings", "train_settings"}
     saved = json.loads((tmp_path / "m.json").read_text())
     assert saved == info and saved["sha256"] == sha256_of(tmp_path / "m.pt")
-    assert (saved["seed"], saved["test_accuracy"]) == (1, result["accuracy"])
-    assert saved["settings"] == payload["settings"] and saved["settings"]["schedule_epochs"] == 1
+    assert (saved["seed"], saved["test_accuracy"], saved["precision"]) == (1, result["accuracy"], "fp32")
+    assert read_settings(saved, "m.json") == read_settings(payload, "m.pt") == (result["settings"],
+                                                                                 result["train_settings"])
+    assert saved["train_settings"]["epochs"] == 1 and saved["recipe"]["train"]["epochs"] == 5
     model, _ = model_from_checkpoint(tmp_path / "m.pt")
     assert check_accuracy(model) == saved["check"]["accuracy"]

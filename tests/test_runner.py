@@ -100,10 +100,10 @@ def test_load_trained_model_falls_back_when_there_is_no_checkpoint(handoff_folde
 
 def test_load_trained_model_prefers_the_checkpoint_of_notebook_03(handoff_folder):
     saved = SNN((784, 8, 10), beta=0.8)
-    save_checkpoint(handoff.model_path(), {"model": saved.state_dict(), "epoch": 3,
-                                           "settings": {**saved.settings(), "num_steps": 10, "lr": 1e-3}})
+    old_form = {**saved.settings.as_dict(), "num_steps": 10, "lr": 1e-3}  # settings mixed, as before the split
+    save_checkpoint(handoff.model_path(), {"model": saved.state_dict(), "epoch": 3, "settings": old_form})
     model, source = handoff.load_trained_model(fallback=pytest.fail)
-    assert model.settings() == saved.settings()
+    assert model.settings == saved.settings
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), saved.state_dict().values()))
     assert source == "your checkpoint from notebook 03 (snn.pt, 3 epochs)"
     assert not model.training

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from snn_helpers import BatchLoader, kernels, predict
+from snn_helpers.settings import TrainSettings
 from snn_helpers.training import run_epochs
 from snn_helpers.cpu import computing, flushes_subnormals, subnormals_flushed, threads_at_most
 from snn_helpers.widgets import inference_demo
@@ -130,8 +131,8 @@ def test_training_evaluation_and_the_demos_run_flushed_with_the_share(monkeypatc
     model, threads = _Recorder(), torch.get_num_threads()
     images, labels = torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 2, 3])
     optimizer = torch.optim.Adam(model.parameters())
-    run_epochs(model, [(images, labels)], lambda x: model.scores(x.unsqueeze(0)), optimizer, 1, 1e-3,
-               device=torch.device("cpu"))
+    run_epochs(model, [(images, labels)], lambda x: model.scores(x.unsqueeze(0)), optimizer,
+               TrainSettings(epochs=1, lr=1e-3), device=torch.device("cpu"))
     predict(model, BatchLoader(images, labels, 2), 3, device="cpu")
     inference_demo(3, model, images, labels)
     assert model.seen == [(True, 1)] * 4, "run_epochs, predict (2 batches) and inference_demo"

@@ -55,4 +55,4 @@ def test_the_command_line_and_the_recipes_offer_exactly_the_registered_surrogate
     options = [action for action in _options(build_parser()) if "surrogate" in action.dest]
     assert [action.option_strings for action in options] == [["--surrogate"]]
     assert sorted(options[0].choices) == sorted(REGISTRY)
-    assert all(recipe.model["surrogate"] in REGISTRY for recipe in RECIPES.values())
+    assert all(recipe.model.neuron.surrogate in REGISTRY for recipe in RECIPES.values())
