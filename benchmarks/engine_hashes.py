@@ -23,7 +23,7 @@ from snn_helpers.encoding import encode_batch
 from snn_helpers.recipes import get_recipe
 from snn_helpers.training import set_seed
 
-RECIPES = ("seed", "improved")  # "seed" is also known as "baseline" where the rename has landed
+RECIPES = ("baseline", "improved")
 ENGINES = [("step", "fp32"), ("torch", "fp32"), ("compiled", "fp32"), ("torch", "bf16"), ("compiled", "bf16")]
 
 

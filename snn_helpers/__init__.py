@@ -5,14 +5,15 @@ below; ``tests/test_layers.py`` checks it): ``runtime`` (device choice and
 timing), ``threads`` (this process's share of the CPUs, how OpenMP waits),
 ``paths`` (where data and outputs go), ``surrogates`` (the surrogate
 derivatives, each described once), ``machine`` (the CPU a figure was measured
-on); ``kernels`` (compiled CPU kernels of the fast path, built on first use),
+on), ``prerender`` (how a notebook run hands the website its sliders); ``kernels`` (compiled CPU kernels of the fast path, built on first use),
 ``cpu`` (subnormals flushed and the thread share, around the package's work),
 ``data`` (MNIST), ``checkpoint``, ``results`` (the results file the README
 quotes); ``backend`` (which engine computes the LIF layers, and why), ``encoding`` (rate, latency and delta
 spikes), ``neurons`` (LIF and surrogate spike); ``model`` (the SNN),
 ``plots``; ``training`` (fit/evaluate/seeding), ``compare`` (SNN against
 ANN: operations, energy, sparsity), ``timesteps`` (accuracy against the
-number of time steps), ``nir_graph`` (export to and import from NIR, the
+number of time steps), ``snntorch_harness`` (an snnTorch network run step by
+step, to compare with), ``nir_graph`` (export to and import from NIR, the
 Neuromorphic Intermediate Representation); ``recipes`` (named training
 settings), ``shipped`` (the model shipped in ``snn_helpers/pretrained/``),
 ``handoff`` (what notebook 03 hands to notebook 04), ``widgets`` (the slider

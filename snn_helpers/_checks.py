@@ -75,6 +75,23 @@ def check_file(name: str, value) -> Path:
     return path
 
 
+def check_output_file(name: str, value) -> Path:
+    """Return ``value`` as the ``Path`` of a file to write (a checkpoint, a NIR file), or raise
+    TypeError/ValueError: it must be a non-empty str or path, and not an existing folder.
+
+    >>> check_output_file("out", "model.nir").name
+    'model.nir'
+    >>> check_output_file("out", ".")
+    Traceback (most recent call last):
+    ...
+    ValueError: out must be a file path, but . is a folder
+    """
+    path = check_path(name, value)
+    if path.is_dir():
+        raise ValueError(f"{name} must be a file path, but {path} is a folder")
+    return path
+
+
 def check_generator(name: str, value) -> torch.Generator | None:
     """Return ``value`` if it is ``None`` or a ``torch.Generator`` or raise TypeError."""
     if value is not None and not isinstance(value, torch.Generator):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._checks import check_path
+from ._checks import check_output_file, check_path
 from .atomic import DiskFullError, atomic_path
 from .settings import ModelSettings, TrainSettings
 
@@ -97,22 +97,7 @@ def set_rng_state(state: dict, generators: dict[str, torch.Generator | None]) ->
             gen.set_state(state[f"gen_{name}"])
 
 
-def check_checkpoint_path(name: str, value) -> Path:
-    """``value`` as a ``Path`` a checkpoint can be written to (a str or path, not a folder).
-
-    name: the argument's name, for the error message.
-
-    >>> check_checkpoint_path("path", "model.pt").name
-    'model.pt'
-    >>> check_checkpoint_path("path", ".")
-    Traceback (most recent call last):
-    ...
-    ValueError: path must be a file path, but . is a folder
-    """
-    path = check_path(name, value)
-    if path.is_dir():
-        raise ValueError(f"{name} must be a file path, but {path} is a folder")
-    return path
+check_checkpoint_path = check_output_file  # the checkpoint's name for it, as before
 
 
 def save_checkpoint(path, payload: dict) -> Path:

@@ -10,10 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from ._checks import check_file, check_float, check_int, check_path
+from ._checks import check_file, check_float, check_int, check_output_file, check_path
 from .atomic import DiskFullError, atomic_path, folder_is_full, is_disk_full
 from .backend import BACKENDS
-from .checkpoint import CheckpointError, check_checkpoint_path, save_checkpoint, settings_payload
+from .checkpoint import CheckpointError, save_checkpoint, settings_payload
 from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
 from .model import PRECISIONS
 from .nir_graph import NIRGraphError
@@ -21,7 +21,7 @@ from .recipes import ALIASES, RECIPES, get_recipe, run_recipe
 from . import results
 from .runtime import get_device
 from .shipped import export_model
-from .surrogates import REGISTRY
+from .surrogates import SURROGATES
 
 
 def _checked(check, kind, name, *bounds, **options):
@@ -38,11 +38,13 @@ def _checked(check, kind, name, *bounds, **options):
     return parse
 
 
-def _positive_int(name, low=1, high=None):
+def _int_in(name, low=1, high=None):
+    """An argparse ``type``: an integer from ``low`` (default 1) to ``high`` (``None``: no bound)."""
     return _checked(check_int, int, name, low, high)
 
 
 def _positive_float(name):
+    """An argparse ``type``: a float above 0."""
     return _checked(check_float, float, name, 0.0, low_open=True)
 
 
@@ -56,28 +58,28 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--root", default=None, help="data folder (default: $SNN_DATA_DIR or data/)")
     train.add_argument("--recipe", choices=[*sorted(RECIPES), *ALIASES], default="baseline",
                        help="named settings (default: baseline; seed is its old name); the options below override it")
-    train.add_argument("--epochs", type=_positive_int("--epochs", 0), default=None, help="default: the recipe's (5)")
-    train.add_argument("--num-steps", type=_positive_int("--num-steps"), default=None,
+    train.add_argument("--epochs", type=_int_in("--epochs", 0), default=None, help="default: the recipe's (5)")
+    train.add_argument("--num-steps", type=_int_in("--num-steps"), default=None,
                        help="default: the recipe's (10)")
-    train.add_argument("--batch-size", type=_positive_int("--batch-size"), default=None,
+    train.add_argument("--batch-size", type=_int_in("--batch-size"), default=None,
                        help="default: the recipe's (128)")
     train.add_argument("--lr", type=_positive_float("--lr"), default=None,
                        help="peak learning rate (default: the recipe's)")
-    train.add_argument("--surrogate", choices=sorted(REGISTRY), default=None,
+    train.add_argument("--surrogate", choices=sorted(SURROGATES), default=None,
                        help="the spike's surrogate derivative (default: the recipe's)")
-    train.add_argument("--seed", type=_positive_int("--seed", 0, 2**32 - 1), default=42)
-    train.add_argument("--seeds", type=_positive_int("--seeds"), default=1,
+    train.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=42)
+    train.add_argument("--seeds", type=_int_in("--seeds"), default=1,
                        help="train N times, seeds SEED, SEED+1, ...; print each accuracy and the mean")
-    train.add_argument("--train-limit", type=_positive_int("--train-limit", 1, TRAIN_SIZE), default=None,
+    train.add_argument("--train-limit", type=_int_in("--train-limit", 1, TRAIN_SIZE), default=None,
                        help="use only the first N training images")
-    train.add_argument("--test-limit", type=_positive_int("--test-limit", 1, TEST_SIZE), default=None,
+    train.add_argument("--test-limit", type=_int_in("--test-limit", 1, TEST_SIZE), default=None,
                        help="use only the first N test images")
-    train.add_argument("--checkpoint", type=_checked(check_checkpoint_path, str, "--checkpoint"), default=None,
+    train.add_argument("--checkpoint", type=_checked(check_output_file, str, "--checkpoint"), default=None,
                        help="write a checkpoint here after every epoch (default with --resume: the "
                             "checkpoint it resumes from, so a second interruption loses at most one epoch too)")
     train.add_argument("--resume", type=_checked(check_file, str, "--resume"), default=None,
                        help="continue training from this checkpoint")
-    train.add_argument("--export", type=_checked(check_checkpoint_path, str, "--export"), default=None,
+    train.add_argument("--export", type=_checked(check_output_file, str, "--export"), default=None,
                        help="after training, write the weights (no optimizer state) here and a JSON "
                             "beside it with settings, seed, test accuracy and sha256")
     train.add_argument("--precision", choices=PRECISIONS, default="fp32",
@@ -101,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run-notebooks", help="execute notebooks/NN_*.ipynb in order, then the appendices "
                          "A*_*.ipynb (the main job), write executed copies to build/executed/, print the test accuracy")
-    run.add_argument("--quick", action="store_true", help="quick mode (SNN_QUICK=1): less data, "
-                     "outputs under build/quick/")
+    run.add_argument("--quick", action="store_true", default=None, help="quick mode: less data, outputs under "
+                     "build/quick/ (default: as SNN_QUICK says)")
 
     student = sub.add_parser("student", help="write the student notebooks (exercise solutions replaced by "
                              "stubs, hidden tests removed, outputs cleared) with nbgrader's preprocessors")
@@ -111,16 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
                             "Intermediate Representation), the file format that neuromorphic frameworks such as snnTorch read")
     export.add_argument("checkpoint", type=_checked(check_file, str, "CHECKPOINT"),
                         help="a checkpoint of this project, e.g. checkpoints/snn.pt from notebook 03")
-    export.add_argument("out", type=_checked(check_checkpoint_path, str, "OUT"), help="the NIR file to write (.nir)")
+    export.add_argument("out", type=_checked(check_output_file, str, "OUT"), help="the NIR file to write (.nir)")
     imp = sub.add_parser("import-nir", help="load a NIR graph of Affine/Linear + LIF nodes and write it as a "
                          "checkpoint of this project")
     imp.add_argument("nir_file", metavar="NIR_FILE", type=_checked(check_file, str, "NIR_FILE"),
                      help="the NIR file to read")
-    imp.add_argument("out", type=_checked(check_checkpoint_path, str, "OUT"), help="the checkpoint to write (.pt)")
+    imp.add_argument("out", type=_checked(check_output_file, str, "OUT"), help="the checkpoint to write (.pt)")
     site = sub.add_parser("site", help="build the course website into build/site/ from the executed notebooks "
                           "in build/executed/ (executes nothing; fetches MathJax once into build/vendor/)")
-    site.add_argument("--quick", action="store_true",
-                      help="from build/quick/executed/ into build/quick/site/")
+    site.add_argument("--quick", action="store_true", default=None,
+                      help="from build/quick/executed/ into build/quick/site/ (default: as SNN_QUICK says)")
     site.add_argument("--executed", type=_checked(check_path, str, "--executed"), default=None,
                       help="folder of executed notebooks (default: build/executed/)")
     site.add_argument("--out", default=None, help="output folder (default: build/site/)")
@@ -232,7 +234,8 @@ def cmd_import_nir(args) -> int:
 
 
 def cmd_site(args) -> int:
-    from .site import SiteError, build_site, site_dir  # imports nbformat only for this command
+    from .paths import site_dir
+    from .site import SiteError, build_site  # imports nbformat only for this command
     out = args.out if args.out is not None else site_dir(args.quick)
     try:
         build_site(args.executed, out, quick=args.quick)

@@ -22,7 +22,7 @@ from ._checks import check_choice, check_float, check_tensor
 from .backend import resolve
 from .kernels import RESETS  # the reset rules; notebook 02 imports them from here
 from .settings import NeuronSettings
-from .surrogates import DERIVATIVES as SURROGATES
+from .surrogates import SURROGATES
 
 
 def after_reset(potentials: torch.Tensor, spikes: torch.Tensor, threshold: float, reset: str) -> torch.Tensor:
@@ -70,21 +70,22 @@ class SurrogateSpike(torch.autograd.Function):
         return grad.mul_(grad_spike), None, None, None
 
 
-def spike(mem: torch.Tensor, threshold: float = 1.0, slope: float = 10.0,
+def spike(potential: torch.Tensor, threshold: float = 1.0, slope: float = 10.0,
           surrogate: str = "sigmoid") -> torch.Tensor:
-    """Spikes ``H(mem - threshold)`` (0.0/1.0, same shape as ``mem``) with a surrogate gradient.
+    """Spikes ``H(potential - threshold)`` (0.0/1.0, same shape as ``potential``) with a surrogate gradient.
 
-    mem: float tensor, any shape; threshold, slope: > 0; surrogate: a name of ``SURROGATES``.
-    The gradient reaching ``mem`` is ``SURROGATES[surrogate](mem - threshold, slope)``.
+    potential: the potential ``U`` (before the reset, see :class:`LIF`), a float tensor of any
+    shape; threshold, slope: > 0; surrogate: a name of ``SURROGATES``. The gradient reaching
+    ``potential`` is ``SURROGATES[surrogate](potential - threshold, slope)``.
 
     >>> spike(torch.tensor([0.5, 1.0, 1.5]))
     tensor([0., 1., 1.])
     """
-    check_tensor("mem", mem)
+    check_tensor("potential", potential)
     threshold = check_float("threshold", threshold, 0.0, low_open=True)
     slope = check_float("slope", slope, 0.0, low_open=True)
     check_choice("surrogate", surrogate, SURROGATES)
-    return SurrogateSpike.apply(mem, threshold, slope, surrogate)
+    return SurrogateSpike.apply(potential, threshold, slope, surrogate)
 
 
 class LIF(nn.Module):

@@ -39,11 +39,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._checks import check_float, check_int, check_module, check_path, check_tensor
+from ._checks import check_float, check_int, check_module, check_output_file, check_path, check_tensor
 from .atomic import atomic_path
-from .checkpoint import check_checkpoint_path
 from .encoding import poisson_encode
 from .model import SNN
+from .snntorch_harness import NEAR_STEPS, snntorch_spikes  # NEAR_STEPS: also importable from here
 
 DT = 1e-4  # seconds per time step: snnTorch's choice when it writes or reads NIR
 BETA_DIGITS = 12  # beta read back from tau is rounded to this many significant digits
@@ -131,7 +131,7 @@ def export_nir(model: SNN, path, dt: float = DT) -> Path:
     ...     print(path.name, sorted(read_nir(path).nodes))
     tiny.nir ['fc1', 'fc2', 'input', 'lif1', 'lif2', 'output']
     """
-    path = check_checkpoint_path("path", path)
+    path = check_output_file("path", path)
     graph = to_nir(model, dt)  # refuses before anything is written
     with atomic_path(path) as tmp:
         _nir().write(tmp, graph)
@@ -418,9 +418,6 @@ def _values(array) -> str:
     return f"{low:.6g}" if low == high else f"{low:.6g}..{high:.6g}"
 
 
-NEAR_STEPS = 64  # "near the threshold": within this many float32 steps (eps * |threshold|) of it
-
-
 def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
                           num_steps: int, generator: torch.Generator | None = None, batch_size: int = 500) -> dict:
     """Run the same Poisson spikes of ``images`` through ``model`` and the snnTorch network ``net``.
@@ -486,31 +483,3 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
                                                           "same_predictions", "differing_images",
                                                           "unexplained_images")},
             "margin": margin, "closest": closest, "accuracy": totals["correct"] / n, "accuracy_snntorch": totals["correct_snntorch"] / n}
-
-
-def snntorch_spikes(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Run a network that ``snntorch.import_nir.import_from_nir`` built over ``x`` [T, B, N]; output spikes [T, B, C].
-
-    Its ``Leaky`` neurons keep their membrane between calls, so every one is
-    reset first: without that a second run would start where the first ended.
-
-    net: a network from ``import_from_nir``. x: input spikes ``[T, B, N]``, floats.
-
-    >>> from snntorch.import_nir import import_from_nir
-    >>> net = import_from_nir(to_nir(SNN([784, 10])))
-    replace rnn subgraph with nirgraph
-    >>> snntorch_spikes(net, torch.zeros(5, 4, 784)).shape
-    torch.Size([5, 4, 10])
-    """
-    import snntorch  # imported on use
-    check_tensor("x", x, ndim=3)
-    for module in net.modules():
-        if isinstance(module, snntorch.SpikingNeuron):
-            module.reset_mem()
-    with torch.no_grad():
-        return torch.stack([_first(net(x_t)) for x_t in x])
-
-
-def _first(out):
-    """The spikes of a network's output (a tensor, or a tuple that starts with one)."""
-    return out[0] if isinstance(out, tuple) else out

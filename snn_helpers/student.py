@@ -28,18 +28,9 @@ from pathlib import Path
 import nbformat
 
 from .atomic import atomic_path
-from .paths import build_dir
+from .paths import student_dir
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-
-
-def student_dir() -> Path:
-    """Where the student notebooks go: ``build/student`` under the output folder.
-
-    >>> student_dir() == build_dir() / "student"
-    True
-    """
-    return build_dir() / "student"
 
 
 def _pipeline():
@@ -126,7 +117,7 @@ def write_student_notebooks(paths, out_dir=None) -> list[Path]:
 
     paths: ``.ipynb`` files, each a str or path; a single str or path is one
     notebook. out_dir: str or path of the folder (created if needed); ``None``
-    means :func:`student_dir`.
+    means :func:`~snn_helpers.paths.student_dir`.
 
     >>> import tempfile
     >>> cell = nbformat.v4.new_code_cell("x = 1  # no exercise here")

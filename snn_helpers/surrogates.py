@@ -4,7 +4,12 @@ The spike ``S = H(U - threshold)`` has derivative zero almost everywhere, so the
 backward pass uses a smooth bump ``g(x)`` at ``x = U - threshold`` instead. Each
 entry of :data:`REGISTRY` names a bump, gives its torch function and the integer
 the compiled kernels' ``surrogate`` switch in ``_kernels.c`` uses for it.
-:data:`DERIVATIVES` (exported by the package as ``SURROGATES``) maps name to function.
+:data:`SURROGATES` (also ``snn_helpers.SURROGATES`` and
+``snn_helpers.neurons.SURROGATES``) maps each name to its function: the one
+table a model's ``surrogate=`` name is looked up in.
+
+>>> {name: round(float(SURROGATES[name](torch.zeros(1), 2.0)), 3) for name in sorted(SURROGATES)}  # the peaks
+{'arctan': 1.0, 'fast_sigmoid': 1.0, 'sigmoid': 0.25}
 """
 from __future__ import annotations
 
@@ -77,4 +82,4 @@ REGISTRY = {entry.name: entry for entry in (
     Surrogate("arctan", arctan_derivative, 2),
 )}
 
-DERIVATIVES = {name: entry.derivative for name, entry in REGISTRY.items()}
+SURROGATES = {name: entry.derivative for name, entry in REGISTRY.items()}

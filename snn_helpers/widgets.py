@@ -41,6 +41,7 @@ from .cpu import computing
 from .encoding import CODE_NAMES, encode, poisson_encode
 from .neurons import LIF, RESETS
 from .plots import code_rows, figure_description, lif_trace, spike_count_bars, tie_note, top_classes
+from .prerender import PRERENDER_ENV, SLIDER_MIME, prerender_requested  # PRERENDER_ENV: also importable from here
 
 RANGES = {
     "num_steps": (1, 100),        # notebook 01: time steps of the spike encoding
@@ -311,24 +312,6 @@ def slider_panel(demo, controls: dict, **fixed) -> ipywidgets.VBox:
         # first numeric slider, shown as one output that the site turns into an HTML slider.
         display(prerender(demo, controls, **fixed), raw=True)
     return ipywidgets.VBox([ipywidgets.HBox(list(controls.values())), out])
-
-
-PRERENDER_ENV = "SNN_PRERENDER"
-SLIDER_MIME = "application/vnd.snn-slider+json"
-
-
-def prerender_requested() -> bool:
-    """True when the environment variable ``SNN_PRERENDER`` is ``1``.
-
-    >>> from unittest import mock
-    >>> with mock.patch.dict(os.environ, {PRERENDER_ENV: "1"}):
-    ...     prerender_requested()
-    True
-    >>> with mock.patch.dict(os.environ, {PRERENDER_ENV: "0"}):
-    ...     prerender_requested()
-    False
-    """
-    return os.environ.get(PRERENDER_ENV, "0") == "1"
 
 
 def prerender_values(slider) -> list:

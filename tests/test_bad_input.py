@@ -55,7 +55,7 @@ def _encode(**bad):
 
 
 def _spike(**bad):
-    return spike(**{"mem": torch.rand(4), **bad})
+    return spike(**{"potential": torch.rand(4), **bad})
 
 
 def _batches(**bad):
@@ -182,8 +182,8 @@ CASES = [
     _case(_encode, TypeError, "images", images=[[0.1, 0.2]]),
     _case(_encode, TypeError, "generator", generator=42),
 
-    _case(_spike, TypeError, "mem", mem=[0.5]),
-    _case(_spike, TypeError, "mem", mem=torch.ones(3, dtype=torch.long)),
+    _case(_spike, TypeError, "potential", potential=[0.5]),
+    _case(_spike, TypeError, "potential", potential=torch.ones(3, dtype=torch.long)),
     _case(_spike, ValueError, "threshold", "(0.0, inf)", threshold=0),
     _case(_spike, ValueError, "threshold", "(0.0, inf)", threshold=-1.0),
     _case(_spike, ValueError, "threshold", "(0.0, inf)", threshold=NAN),

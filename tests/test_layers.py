@@ -18,11 +18,11 @@ PACKAGE = "snn_helpers"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 
 LAYERS = [
-    ["_checks", "atomic", "runtime", "threads", "paths", "surrogates", "machine"],
+    ["_checks", "atomic", "runtime", "threads", "paths", "surrogates", "machine", "prerender"],
     ["kernels", "cpu", "data", "settings", "checkpoint", "results"],
     ["backend", "encoding", "neurons"],
     ["model", "plots"],
-    ["training", "compare", "timesteps", "nir_graph"],
+    ["training", "compare", "timesteps", "snntorch_harness", "nir_graph"],
     ["shipped", "recipes", "handoff", "widgets", "exercises", "exercises.*"],
     ["runner", "student", "site", "lab_time", "cli", "__main__", "__init__"],  # __init__: the package's names, loaded lazily
 ]

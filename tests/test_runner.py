@@ -74,6 +74,16 @@ def test_main_job_reports_accuracy_written_during_the_run(handoff_folder, monkey
     assert "total wall time:" in out
 
 
+@pytest.mark.parametrize("argv, env, quick", [([], "1", True), ([], "0", False), (["--quick"], "0", True)])
+def test_run_notebooks_takes_quick_mode_from_the_option_else_the_environment(monkeypatch, argv, env, quick):
+    from snn_helpers.cli import main
+    monkeypatch.setenv("SNN_QUICK", env)
+    seen = []
+    monkeypatch.setattr(runner, "run_notebooks", lambda quick: seen.append(quick))
+    main(["run-notebooks", *argv])  # fails afterwards (no metrics written): only the mode matters here
+    assert seen == [quick]
+
+
 def test_main_job_fails_when_no_metrics_were_written_in_this_run(handoff_folder, monkeypatch, capsys):
     monkeypatch.setenv("SNN_QUICK", "1")
     (handoff_folder / handoff.METRICS_FILE).write_text(json.dumps({"test_accuracy": 0.5}))

@@ -189,11 +189,11 @@ def test_a_mathjax_tarball_with_the_wrong_hash_is_refused_and_leaves_nothing(tmp
     monkeypatch.setattr(site, "vendor_dir", lambda: tmp_path)
     monkeypatch.setattr(site, "mathjax_static_dir", lambda: tmp_path / "mathjax-x")
 
-    def fake_download(workdir, spec):
+    def fake_npm_pack(spec, workdir):
         (workdir / "mathjax.tgz").write_bytes(b"not MathJax")
         return workdir / "mathjax.tgz"
 
-    monkeypatch.setattr(site, "_download_tarball", fake_download)
+    monkeypatch.setattr(site, "npm_pack", fake_npm_pack)
     with pytest.raises(site.SiteError, match="mathjax 3.2.2 tarball does not match its sha256"):
         site.ensure_mathjax(verbose=False)
     with pytest.raises(site.SiteError, match="axe-core 4.14.1 tarball does not match its sha256"):

@@ -22,6 +22,11 @@ def _c_table() -> list[str]:
     return [zero for zero, _ in rows]
 
 
+def test_the_surrogate_table_has_one_name():
+    from snn_helpers import neurons, surrogates
+    assert SURROGATES is neurons.SURROGATES is surrogates.SURROGATES
+
+
 def test_each_registry_entry_names_itself_and_the_c_row_that_computes_it():
     assert sorted(SURROGATES) == sorted(REGISTRY)
     assert all(name == entry.name and SURROGATES[name] is entry.derivative for name, entry in REGISTRY.items())
