@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
+from . import kernels
 from ._checks import check_choice, check_float, check_generator, check_int, check_tensor, check_unit_interval
 
 # Offsets (down, right) of the image at steps 0, 1, 2, 3, ... (period 3): the digit moves right,
@@ -212,8 +213,16 @@ def _draw(probs: torch.Tensor, num_steps: int, generator) -> torch.Tensor:
 
     Intensity 1 always fires and 0 never does, so only the pixels strictly in
     between take random numbers (about a fifth of MNIST's pixels), in order.
+    Where the compiled kernels take ``probs`` (fp32 on the CPU), they turn the
+    draws into spikes in one pass (:func:`~snn_helpers.kernels.poisson_spikes`);
+    elsewhere torch scatters them. Same draws, same comparisons: the same spikes.
     """
-    drawn = ((probs > 0) & (probs < 1)).nonzero().squeeze(1)
+    between = (probs > 0) & (probs < 1)
+    if probs.device.type == "cpu" and probs.dtype == torch.float32 and kernels.library() is not None:
+        drawn = int(torch.count_nonzero(between))
+        noise = torch.rand((num_steps, drawn), generator=generator, dtype=probs.dtype)
+        return kernels.poisson_spikes(probs, noise)
+    drawn = between.nonzero().squeeze(1)
     noise = torch.rand((num_steps, drawn.numel()), generator=generator, device=probs.device, dtype=probs.dtype)
     spikes = torch.zeros((num_steps, probs.numel()), device=probs.device, dtype=probs.dtype)
     spikes.index_fill_(1, (probs >= 1).nonzero().squeeze(1), 1.0)
