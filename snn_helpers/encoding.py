@@ -175,7 +175,7 @@ def encode_lit(images: torch.Tensor, num_steps: int,
     flat = images.reshape(len(images), -1)
     pixels = flat.amax(0).nonzero().squeeze(1)
     lit = flat.index_select(1, pixels)
-    return _draw(lit.reshape(-1), num_steps, generator).view(num_steps, *lit.shape), pixels
+    return _draw(lit.reshape(-1), num_steps, generator, compiled=True).view(num_steps, *lit.shape), pixels
 
 
 def encode_batch(images: torch.Tensor, num_steps: int, generator: torch.Generator | None = None,
@@ -208,17 +208,19 @@ def _check(images, num_steps, generator=None) -> int:
     return num_steps
 
 
-def _draw(probs: torch.Tensor, num_steps: int, generator) -> torch.Tensor:
+def _draw(probs: torch.Tensor, num_steps: int, generator, compiled: bool = False) -> torch.Tensor:
     """Spikes ``[T, N]`` for the intensities ``probs [N]``.
 
     Intensity 1 always fires and 0 never does, so only the pixels strictly in
     between take random numbers (about a fifth of MNIST's pixels), in order.
-    Where the compiled kernels take ``probs`` (fp32 on the CPU), they turn the
-    draws into spikes in one pass (:func:`~snn_helpers.kernels.poisson_spikes`);
-    elsewhere torch scatters them. Same draws, same comparisons: the same spikes.
+    With ``compiled`` (training's encoder, :func:`encode_lit`), where the compiled
+    kernels take ``probs`` (fp32 on the CPU), they turn the draws into spikes
+    (:func:`~snn_helpers.kernels.poisson_spikes`, each written once); elsewhere torch
+    scatters them. Same draws, same comparisons: the same spikes. :func:`poisson_encode`
+    stays in torch, so that notebook 01 neither builds nor needs the kernels.
     """
     between = (probs > 0) & (probs < 1)
-    if probs.device.type == "cpu" and probs.dtype == torch.float32 and kernels.library() is not None:
+    if compiled and probs.device.type == "cpu" and probs.dtype == torch.float32 and kernels.library() is not None:
         drawn = int(torch.count_nonzero(between))
         noise = torch.rand((num_steps, drawn), generator=generator, dtype=probs.dtype)
         return kernels.poisson_spikes(probs, noise)

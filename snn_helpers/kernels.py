@@ -10,7 +10,7 @@ nothing but the time and the rounding of sums:
 - :class:`~snn_helpers.neurons.FusedLIF` runs its recurrence here in one pass
   over memory each way instead of a few small torch operations per step.
 - :func:`poisson_spikes` turns the Poisson encoder's random draws into spikes
-  (:mod:`~snn_helpers.encoding` uses it where it can), the same spikes as torch's.
+  (:func:`~snn_helpers.encoding.encode_lit` uses it where it can), the same spikes as torch's.
 
 The library is compiled once per source, compiler and CPU into
 ``$SNN_KERNEL_CACHE`` (default ``~/.cache/snn_helpers``). Without a compiler
@@ -382,7 +382,7 @@ def poisson_spikes(probs: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     of the ``D`` intensities strictly between 0 and 1, in order: 1 where ``probs >= 1``,
     ``noise[t, r] < probs[n]`` for the ``r``-th intensity ``n`` between 0 and 1, 0 elsewhere.
     What :func:`~snn_helpers.encoding.poisson_encode` computes in torch with zeros and two scatters,
-    in one kernel that writes each spike once.
+    in one kernel that writes each spike once (:func:`~snn_helpers.encoding.encode_lit` uses it).
 
     probs: float32 CPU tensor ``[N]``; noise: float32 CPU tensor ``[T, D]``. A ValueError when
     ``D`` is not the number of intensities strictly between 0 and 1.
