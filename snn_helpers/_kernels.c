@@ -7,6 +7,9 @@
    - snn_compact / snn_spike_linear_fwd / snn_spike_linear_wgrad: a product with a
      spike train [T, B, P] that skips the inputs which are silent, per sample and
      block of TB steps. It is the same product as x @ W.T, with fewer terms.
+   - snn_gather_columns / snn_scatter_columns: the weight columns the inputs meet, as rows
+     (for the product), and their gradient back into the columns.
+   - snn_poisson: the Poisson encoder's spikes from its random draws, each written once.
    - snn_lif_fwd / snn_lif_bwd: the LIF recurrence of FusedLIF (neurons.py), one pass
      over memory each way.
    - snn_num_threads: how many OpenMP threads the kernels' parallel loops use.
@@ -25,6 +28,9 @@
    definitions below. */
 #include <stdint.h>
 #include <string.h>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -52,31 +58,58 @@ typedef float vf_u __attribute__((vector_size(4 * VW), aligned(4)));  /* unalign
 
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/* Bit i set where one of x[s * stride + i] (s < steps) is nonzero (NaN counts), for i < VW:
+   one comparison of VW inputs per step, where the CPU has vector compares (AVX-512 or AVX). */
+static inline unsigned nonzero_bits(const float *x, int64_t stride, int64_t steps)
+{
+    unsigned bits = 0;
+#if defined(__AVX512F__)
+    for (int64_t s = 0; s < steps; s++)
+        bits |= _mm512_cmp_ps_mask(_mm512_loadu_ps(x + s * stride), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+#elif defined(__AVX__)
+    for (int64_t s = 0; s < steps; s++)
+        bits |= (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + s * stride), _mm256_setzero_ps(),
+                                                           _CMP_NEQ_UQ));
+#else
+    for (int64_t s = 0; s < steps; s++)
+        for (int i = 0; i < VW; i++)
+            bits |= (unsigned)(x[s * stride + i] != 0.0f) << i;
+#endif
+    return bits;
+}
+
 /* Regroup x [T, B, P] by sample and block of TB steps: block k = b * nblk + t / TB
    (nblk = ceil(T / TB)) lists in idx[k * P + i] (i < count[k]) the inputs j that are
    nonzero at one of its steps at least, and in val[(k * P + i) * TB + s] their
-   values x[k's first step + s, b, j] (0 past step T - 1). */
+   values x[k's first step + s, b, j] (0 past step T - 1). The inputs are scanned VW at
+   a time (nonzero_bits), and only those that fired are visited one by one, in order. */
 void snn_compact(const float *x, int64_t T, int64_t B, int64_t P,
                  int32_t *count, int32_t *idx, float *val)
 {
     const int64_t nblk = (T + TB - 1) / TB;
     #pragma omp parallel for schedule(static)
     for (int64_t k = 0; k < B * nblk; k++) {
-        const int64_t b = k / nblk, t0 = (k % nblk) * TB, steps = min64(TB, T - t0);
+        const int64_t b = k / nblk, t0 = (k % nblk) * TB, steps = min64(TB, T - t0), stride = B * P;
+        const float *xk = x + (t0 * B + b) * P;  /* x[t0, b, 0] */
         int32_t *ik = idx + k * P;
         float *vk = val + k * P * TB;
         int32_t n = 0;
-        for (int64_t j = 0; j < P; j++) {
-            float v[TB] = {0};
-            int any = 0;
-            for (int64_t s = 0; s < steps; s++) {
-                v[s] = x[((t0 + s) * B + b) * P + j];
-                any |= v[s] != 0.0f;
+        for (int64_t j0 = 0; j0 < P; j0 += VW) {
+            unsigned bits;
+            if (j0 + VW <= P) {
+                bits = nonzero_bits(xk + j0, stride, steps);
+            } else {  /* the last, partial group */
+                bits = 0;
+                for (int64_t j = j0; j < P; j++)
+                    for (int64_t s = 0; s < steps; s++)
+                        bits |= (unsigned)(xk[s * stride + j] != 0.0f) << (j - j0);
             }
-            if (any) {
-                ik[n] = (int32_t)j;
-                memcpy(vk + (int64_t)n * TB, v, sizeof v);
-                n++;
+            for (; bits; bits &= bits - 1) {
+                const int64_t j = j0 + __builtin_ctz(bits);
+                float *v = vk + (int64_t)n * TB;
+                for (int64_t s = 0; s < TB; s++)
+                    v[s] = s < steps ? xk[s * stride + j] : 0.0f;
+                ik[n++] = (int32_t)j;
             }
         }
         count[k] = n;
@@ -147,6 +180,69 @@ void snn_spike_linear_wgrad(const int32_t *count, const int32_t *idx, const floa
             }
         }
     }
+}
+
+/* The columns of a weight matrix, as rows, and back. gather: wt[j, :] = w[:, cols[j]], for w [N, I]
+   and wt [P, N] (torch: w.t().index_select(0, cols)). scatter: w = 0, then w[:, cols[j]] += wt[j, :]
+   for j = 0, 1, ... (torch: zeros(N, I).index_add_(1, cols, wt.t())). Both take 16 rows of w at a
+   time, so that every cache line read or written is used whole. Copies and additions to zero, in
+   torch's order: the same numbers. cols: int64 [P], each in [0, I) (kernels.py checks). */
+#define ROWS 16
+void snn_gather_columns(const float *w, const int64_t *cols, float *wt, int64_t N, int64_t I, int64_t P)
+{
+    #pragma omp parallel for schedule(static)
+    for (int64_t n0 = 0; n0 < N; n0 += ROWS) {
+        const int64_t n1 = min64(n0 + ROWS, N);
+        for (int64_t j = 0; j < P; j++)
+            for (int64_t n = n0; n < n1; n++)
+                wt[j * N + n] = w[n * I + cols[j]];
+    }
+}
+
+void snn_scatter_columns(const float *wt, const int64_t *cols, float *w, int64_t N, int64_t I, int64_t P)
+{
+    #pragma omp parallel for schedule(static)
+    for (int64_t n0 = 0; n0 < N; n0 += ROWS) {
+        const int64_t n1 = min64(n0 + ROWS, N);
+        memset(w + n0 * I, 0, (size_t)((n1 - n0) * I) * sizeof(float));
+        for (int64_t j = 0; j < P; j++)
+            for (int64_t n = n0; n < n1; n++)
+                w[n * I + cols[j]] += wt[j * N + n];
+    }
+}
+
+/* Poisson (Bernoulli) spikes out [T, N], as encoding._draw computes them in torch, without its temporaries:
+   out[t, n] = 1 where probs[n] >= 1; noise[t, r] < probs[n] where 0 < probs[n] < 1 and n is the
+   r-th such intensity (counting from 0, in order); else 0 (NaN too). noise [T, D] holds the
+   draws, D the number of intensities strictly between 0 and 1; where [D + 1] is room for the
+   list of those n. Returns 0, or 1 without writing out when D is not that number.
+   One step's work is a function of its own, with restrict pointers: written inside the OpenMP
+   loop, where gcc cannot tell that out does not overlap the other arrays, it ran 5 times slower. */
+static void poisson_step(const float *restrict probs, const float *restrict z, const int32_t *restrict where,
+                         float *restrict o, int64_t N, int64_t D)
+{
+    for (int64_t n = 0; n < N; n++)
+        o[n] = probs[n] >= 1.0f ? 1.0f : 0.0f;
+    for (int64_t i = 0; i < D; i++)
+        o[where[i]] = z[i] < probs[where[i]] ? 1.0f : 0.0f;
+}
+
+int snn_poisson(const float *probs, const float *noise, int32_t *where, float *out,
+                int64_t T, int64_t N, int64_t D)
+{
+    int64_t r = 0;
+    for (int64_t n = 0; n < N; n++) {  /* no branch but the check: where has room for one more */
+        where[r] = (int32_t)n;
+        r += probs[n] > 0.0f && probs[n] < 1.0f;
+        if (r > D)
+            return 1;
+    }
+    if (r != D)
+        return 1;
+    #pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < T; t++)
+        poisson_step(probs, noise + t * D, where, out + t * N, N, D);
+    return 0;
 }
 
 #define SPAN 2048  /* neurons per piece of work in the LIF kernels */

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
+from . import kernels
 from ._checks import check_choice, check_float, check_generator, check_int, check_tensor, check_unit_interval
 
 # Offsets (down, right) of the image at steps 0, 1, 2, 3, ... (period 3): the digit moves right,
@@ -174,7 +175,7 @@ def encode_lit(images: torch.Tensor, num_steps: int,
     flat = images.reshape(len(images), -1)
     pixels = flat.amax(0).nonzero().squeeze(1)
     lit = flat.index_select(1, pixels)
-    return _draw(lit.reshape(-1), num_steps, generator).view(num_steps, *lit.shape), pixels
+    return _draw(lit.reshape(-1), num_steps, generator, compiled=True).view(num_steps, *lit.shape), pixels
 
 
 def encode_batch(images: torch.Tensor, num_steps: int, generator: torch.Generator | None = None,
@@ -207,13 +208,23 @@ def _check(images, num_steps, generator=None) -> int:
     return num_steps
 
 
-def _draw(probs: torch.Tensor, num_steps: int, generator) -> torch.Tensor:
+def _draw(probs: torch.Tensor, num_steps: int, generator, compiled: bool = False) -> torch.Tensor:
     """Spikes ``[T, N]`` for the intensities ``probs [N]``.
 
     Intensity 1 always fires and 0 never does, so only the pixels strictly in
     between take random numbers (about a fifth of MNIST's pixels), in order.
+    With ``compiled`` (training's encoder, :func:`encode_lit`), where the compiled
+    kernels take ``probs`` (fp32 on the CPU), they turn the draws into spikes
+    (:func:`~snn_helpers.kernels.poisson_spikes`, each written once); elsewhere torch
+    scatters them. Same draws, same comparisons: the same spikes. :func:`poisson_encode`
+    stays in torch, so that notebook 01 neither builds nor needs the kernels.
     """
-    drawn = ((probs > 0) & (probs < 1)).nonzero().squeeze(1)
+    between = (probs > 0) & (probs < 1)
+    if compiled and probs.device.type == "cpu" and probs.dtype == torch.float32 and kernels.library() is not None:
+        drawn = int(torch.count_nonzero(between))
+        noise = torch.rand((num_steps, drawn), generator=generator, dtype=probs.dtype)
+        return kernels.poisson_spikes(probs, noise)
+    drawn = between.nonzero().squeeze(1)
     noise = torch.rand((num_steps, drawn.numel()), generator=generator, device=probs.device, dtype=probs.dtype)
     spikes = torch.zeros((num_steps, probs.numel()), device=probs.device, dtype=probs.dtype)
     spikes.index_fill_(1, (probs >= 1).nonzero().squeeze(1), 1.0)

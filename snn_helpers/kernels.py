@@ -9,6 +9,8 @@ nothing but the time and the rounding of sums:
   the weights of inputs that fired (notebook A1 counts how few they are).
 - :class:`~snn_helpers.neurons.FusedLIF` runs its recurrence here in one pass
   over memory each way instead of a few small torch operations per step.
+- :func:`poisson_spikes` turns the Poisson encoder's random draws into spikes
+  (:func:`~snn_helpers.encoding.encode_lit` uses it where it can), the same spikes as torch's.
 
 The library is compiled once per source, compiler and CPU into
 ``$SNN_KERNEL_CACHE`` (default ``~/.cache/snn_helpers``). Without a compiler
@@ -55,6 +57,9 @@ _SIGNATURES = {  # name: (return type, argument types) of each function _kernels
     "snn_compact": (None, [_P, _I64, _I64, _I64, _P, _P, _P]),
     "snn_spike_linear_fwd": (None, [_P, _P, _P, _P, _P, _P, _I64, _I64, _I64, _I64]),
     "snn_spike_linear_wgrad": (None, [_P, _P, _P, _P, _P, _I64, _I64, _I64, _I64]),
+    "snn_gather_columns": (None, [_P, _P, _P, _I64, _I64, _I64]),
+    "snn_scatter_columns": (None, [_P, _P, _P, _I64, _I64, _I64]),
+    "snn_poisson": (_INT, [_P, _P, _P, _P, _I64, _I64, _I64]),
     "snn_lif_fwd": (None, [_P, _P, _P, _I64, _I64, _F, _F, _INT]),
     "snn_lif_bwd": (_INT, [_P, _P, _P, _P, _I64, _I64, _F, _F, _F, _INT, _INT]),
     "snn_num_threads": (_INT, []),
@@ -287,6 +292,8 @@ class SpikeLinear(torch.autograd.Function):
         used = weight.shape[1] if columns is None else len(columns)
         if x.shape[2] != used:
             raise ValueError(f"x must have one input per weight column used ({used}), got {x.shape[2]}")
+        if columns is not None:
+            columns = _check_columns(columns, weight.shape[1])
         x = x.contiguous()
         steps, batch, inputs = x.shape
         outputs = weight.shape[0]
@@ -296,8 +303,7 @@ class SpikeLinear(torch.autograd.Function):
         values = torch.empty(blocks * inputs * STEPS_PER_BLOCK, dtype=torch.float32)
         lib.snn_compact(_address("x", x, torch.float32, (steps, batch, inputs)), steps, batch, inputs,
                         *_compacted(count, index, values, blocks, inputs))
-        weight_t = weight.detach().t()  # [I, N]: a row per input
-        weight_t = weight_t.contiguous() if columns is None else weight_t.index_select(0, columns)
+        weight_t = weight.detach().t().contiguous() if columns is None else _columns(weight.detach(), columns)
         bias_c = None if bias is None else bias.detach().contiguous()
         out = x.new_empty(steps, batch, outputs)
         lib.snn_spike_linear_fwd(*_compacted(count, index, values, blocks, inputs),
@@ -326,11 +332,46 @@ class SpikeLinear(torch.autograd.Function):
                                               _address("grad_out", grad_out, torch.float32, (steps, batch, outputs)),
                                               _address("grad_t", grad_t, torch.float32, (inputs, outputs)),
                                               steps, batch, inputs, outputs)
-            grad_weight = (grad_t.t().contiguous() if columns is None else
-                           weight.new_zeros(weight.shape).index_add_(1, columns, grad_t.t()))
+            grad_weight = grad_t.t().contiguous() if columns is None else _to_columns(grad_t, columns, weight.shape)
         if ctx.needs_input_grad[2]:
             grad_bias = grad_out.sum((0, 1))
         return grad_x, grad_weight, grad_bias, None
+
+
+def _check_columns(columns: torch.Tensor, size: int) -> torch.Tensor:
+    """``columns`` as a contiguous int64 CPU tensor, once it is known to be 1-D and to hold
+    indices in ``[0, size)``: the kernels that take it read and write there."""
+    if not isinstance(columns, torch.Tensor) or columns.dim() != 1 or columns.is_floating_point() \
+            or columns.is_complex() or columns.device.type != "cpu":
+        raise ValueError(f"columns must be a 1-D integer CPU tensor, got {columns!r:.80}")
+    columns = columns.to(torch.int64).contiguous()
+    if len(columns) and not 0 <= int(columns.min()) <= int(columns.max()) < size:
+        raise ValueError(f"columns must hold indices in [0, {size - 1}], got values in "
+                         f"[{int(columns.min())}, {int(columns.max())}]")
+    return columns
+
+
+def _columns(weight: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+    """``weight.t().index_select(0, columns)``, ``[P, N]`` for ``weight [N, I]``: the rows the
+    product adds (``snn_gather_columns``)."""
+    (outputs, size), inputs = weight.shape, len(columns)
+    weight = weight.contiguous()
+    rows = weight.new_empty(inputs, outputs)
+    _require().snn_gather_columns(_address("weight", weight, torch.float32, (outputs, size)),
+                                  _address("columns", columns, torch.int64, (inputs,)),
+                                  _address("rows", rows, torch.float32, (inputs, outputs)), outputs, size, inputs)
+    return rows
+
+
+def _to_columns(rows: torch.Tensor, columns: torch.Tensor, shape) -> torch.Tensor:
+    """``zeros(shape).index_add_(1, columns, rows.t())``: the gradient ``rows [P, N]`` of the rows
+    that :func:`_columns` gathered, back in the weight's columns (``snn_scatter_columns``)."""
+    (outputs, size), inputs = shape, len(columns)
+    grad = rows.new_empty(outputs, size)
+    _require().snn_scatter_columns(_address("rows", rows, torch.float32, (inputs, outputs)),
+                                   _address("columns", columns, torch.int64, (inputs,)),
+                                   _address("grad", grad, torch.float32, (outputs, size)), outputs, size, inputs)
+    return grad
 
 
 def _compacted(count, index, values, blocks: int, inputs: int) -> tuple:
@@ -339,6 +380,38 @@ def _compacted(count, index, values, blocks: int, inputs: int) -> tuple:
     return (_address("count", count, torch.int32, (blocks,)),
             _address("index", index, torch.int32, (blocks * inputs,)),
             _address("values", values, torch.float32, (blocks * inputs * STEPS_PER_BLOCK,)))
+
+
+def poisson_spikes(probs: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """Bernoulli spikes ``[T, N]`` of the intensities ``probs [N]``, from the draws ``noise [T, D]``
+    of the ``D`` intensities strictly between 0 and 1, in order: 1 where ``probs >= 1``,
+    ``noise[t, r] < probs[n]`` for the ``r``-th intensity ``n`` between 0 and 1, 0 elsewhere.
+    What :func:`~snn_helpers.encoding.poisson_encode` computes in torch with zeros and two scatters,
+    in one kernel that writes each spike once (:func:`~snn_helpers.encoding.encode_lit` uses it).
+
+    probs: float32 CPU tensor ``[N]``; noise: float32 CPU tensor ``[T, D]``. A ValueError when
+    ``D`` is not the number of intensities strictly between 0 and 1.
+
+    >>> import torch
+    >>> from snn_helpers import kernels
+    >>> probs, noise = torch.tensor([0.0, 0.5, 1.0, 0.25]), torch.tensor([[0.4, 0.5], [0.6, 0.1]])
+    >>> if kernels.library() is not None:
+    ...     assert kernels.poisson_spikes(probs, noise).tolist() == [[0, 1, 1, 0], [0, 0, 1, 1]]
+    """
+    lib = _require(probs=probs, noise=noise)
+    if probs.dim() != 1 or noise.dim() != 2:
+        raise ValueError(f"probs must be [N] and noise [T, D], got {tuple(probs.shape)} and {tuple(noise.shape)}")
+    (size,), (steps, drawn) = probs.shape, noise.shape
+    probs, noise = probs.contiguous(), noise.contiguous()
+    spikes = probs.new_empty(steps, size)
+    where = torch.empty(drawn + 1, dtype=torch.int32)  # room for the indices of the drawn intensities, and one more
+    if lib.snn_poisson(_address("probs", probs, torch.float32, (size,)),
+                       _address("noise", noise, torch.float32, (steps, drawn)),
+                       _address("where", where, torch.int32, (drawn + 1,)),
+                       _address("spikes", spikes, torch.float32, (steps, size)), steps, size, drawn):
+        raise ValueError(f"noise must hold one draw per step for each intensity strictly between 0 and 1; "
+                         f"it has {drawn}, probs has {int(((probs > 0) & (probs < 1)).sum())}")
+    return spikes
 
 
 def _reset_flag(reset: str) -> int:

@@ -14,8 +14,8 @@ from snn_helpers.neurons import FusedLIF
 
 needs_library = pytest.mark.skipif(kernels.library() is None, reason="no C compiler with OpenMP")
 KINDS = ("sigmoid", "fast_sigmoid", "arctan")  # the rows of the table in snn_lif_bwd
-C_TYPES = {"float *": ctypes.c_void_p, "int32_t *": ctypes.c_void_p, "int64_t": ctypes.c_int64,
-           "float": ctypes.c_float, "int": ctypes.c_int, "void": None}
+C_TYPES = {"float *": ctypes.c_void_p, "int32_t *": ctypes.c_void_p, "int64_t *": ctypes.c_void_p,
+           "int64_t": ctypes.c_int64, "float": ctypes.c_float, "int": ctypes.c_int, "void": None}
 
 
 def _exported_functions(source: str) -> dict:
@@ -107,6 +107,7 @@ def test_every_pointer_handed_to_c_went_through_the_check(monkeypatch):
     currents = torch.randn(4, 2, 5, requires_grad=True)
     spikes, _ = FusedLIF.apply(currents, 0.9, 0.5, 5.0, "sigmoid", "zero", True)
     spikes.sum().backward()
+    kernels.poisson_spikes(torch.tensor([0.0, 0.5, 1.0]), torch.rand(3, 1))
     names = {name for name, _ in recording.calls}
     assert names == set(kernels._SIGNATURES) - {"snn_num_threads", "snn_set_ftz"}, "every kernel that takes pointers ran"
     for name, pointers in recording.calls:
@@ -140,6 +141,20 @@ def test_each_argument_is_checked_for_dtype_device_contiguity_and_shape():
     with pytest.raises(TypeError, match="bias must be a tensor"):
         kernels._address("bias", None, torch.float32, (5,))
     assert kernels._address("bias", None, torch.float32, (5,), optional=True) is None
+
+
+@needs_library
+def test_columns_and_draws_that_do_not_fit_are_refused_before_c_sees_them():
+    x, weight = torch.zeros(2, 3, 4), torch.zeros(64, 10)
+    for columns, message in ((torch.tensor([0, 1, 2, 10]), r"indices in \[0, 9\], got values in \[0, 10\]"),
+                             (torch.tensor([-1, 1, 2, 3]), r"indices in \[0, 9\], got values in \[-1, 3\]"),
+                             (torch.zeros(4), "1-D integer CPU tensor")):
+        with pytest.raises(ValueError, match=message):
+            kernels.SpikeLinear.apply(x, weight, None, columns)
+    with pytest.raises(ValueError, match="it has 1, probs has 2"):  # 0.5 and 0.25 take a draw each
+        kernels.poisson_spikes(torch.tensor([0.5, 1.0, 0.25]), torch.rand(4, 1))
+    with pytest.raises(ValueError, match="probs must be"):
+        kernels.poisson_spikes(torch.rand(2, 3), torch.rand(4, 1))
 
 
 @needs_library

@@ -82,6 +82,28 @@ def test_results_do_not_depend_on_the_number_of_threads():
 
 
 @needs_library
+def test_the_poisson_kernel_gives_torchs_spikes_from_the_same_draws(monkeypatch):
+    """encode_lit's draws turned into spikes by the kernel, and by torch (SNN_KERNELS=0): bit for bit,
+    with the generator left in the same state; poisson_encode (torch) agrees with both."""
+    from snn_helpers.encoding import encode_lit, poisson_encode
+    gen = torch.Generator().manual_seed(6)
+    images = torch.where(torch.rand(9, 1, 6, 7, generator=gen) < 0.5, 0.0, torch.rand(9, 1, 6, 7, generator=gen))
+    images[0, 0, 0, :3] = 1.0  # always fires
+    images[1:] = images[1:].round(decimals=1)  # some exact 0s and 1s among the rest
+    kernel_gen, torch_gen = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+    calls, poisson_spikes = [], kernels.poisson_spikes
+    monkeypatch.setattr(kernels, "poisson_spikes", lambda *args: calls.append(1) or poisson_spikes(*args))
+    with_kernel, pixels = encode_lit(images, 7, kernel_gen)
+    assert calls, "encode_lit did not use the kernel"
+    monkeypatch.setenv(kernels.ENABLE_ENV, "0")
+    in_torch, _ = encode_lit(images, 7, torch_gen)
+    monkeypatch.delenv(kernels.ENABLE_ENV)
+    assert torch.equal(with_kernel, in_torch) and torch.equal(kernel_gen.get_state(), torch_gen.get_state())
+    assert torch.equal(with_kernel, poisson_encode(images, 7, torch.Generator().manual_seed(7)).flatten(2)[..., pixels])
+    assert 0 < with_kernel.mean() < 1 and with_kernel.sum(0).max() == 7  # the white pixels fire at every step
+
+
+@needs_library
 def test_a_layer_size_the_product_kernel_cannot_take_falls_back_to_torch_for_that_product():
     torch.manual_seed(0)
     compiled = SNN((784, 100, 10), backend="compiled")  # 100 is not a multiple of 64
