@@ -8,7 +8,7 @@ import torch
 
 from snn_helpers import SNN, backend, kernels
 
-needs_library = pytest.mark.skipif(kernels.library() is None, reason="no C compiler")
+needs_library = pytest.mark.usefixtures("kernel_library")  # skipped where no C compiler builds the kernels
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import torch
 from snn_helpers import SURROGATES, kernels
 from snn_helpers.neurons import FusedLIF
 
-needs_library = pytest.mark.skipif(kernels.library() is None, reason="no C compiler with OpenMP")
+needs_library = pytest.mark.usefixtures("kernel_library")  # skipped where no C compiler builds the kernels
 KINDS = ("sigmoid", "fast_sigmoid", "arctan")  # the rows of the table in snn_lif_bwd
 C_TYPES = {"float *": ctypes.c_void_p, "int32_t *": ctypes.c_void_p, "int64_t *": ctypes.c_void_p,
            "int64_t": ctypes.c_int64, "float": ctypes.c_float, "int": ctypes.c_int, "void": None}

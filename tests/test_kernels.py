@@ -10,7 +10,7 @@ from torch.nn import functional as F
 from snn_helpers import LIF, SNN, backend, kernels
 from snn_helpers.neurons import FusedLIF
 
-needs_library = pytest.mark.skipif(kernels.library() is None, reason="no C compiler")
+needs_library = pytest.mark.usefixtures("kernel_library")  # skipped where no C compiler builds the kernels
 
 
 def test_library_builds_where_a_compiler_is_installed():

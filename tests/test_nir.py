@@ -96,6 +96,7 @@ def test_lif_parameters_give_back_beta_by_one_euler_step():
         lif_parameters(1.0, 1.0, 3)
 
 
+@pytest.mark.slow  # reads real MNIST
 def test_project_to_nir_file_to_snntorch_gives_the_same_spikes_on_mnist(tmp_path):
     from snntorch.import_nir import import_from_nir
     model = pretrained_with_reset_to_zero()

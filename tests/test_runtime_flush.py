@@ -12,7 +12,7 @@ from snn_helpers.cpu import computing, flushes_subnormals, subnormals_flushed, t
 from snn_helpers.widgets import inference_demo
 
 TINY = torch.finfo(torch.float32).tiny  # the smallest normal float32 number; TINY / 2 is subnormal
-needs_library = pytest.mark.skipif(kernels.library() is None, reason="no C compiler with OpenMP")
+needs_library = pytest.mark.usefixtures("kernel_library")  # skipped where no C compiler builds the kernels
 
 
 @pytest.fixture(autouse=True)

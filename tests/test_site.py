@@ -1,7 +1,8 @@
 """The course as a website: pre-rendered sliders, the home page, an offline build, and the pages in Chromium.
 
-The slow part runs once per module: every notebook executed in quick mode with
-``SNN_PRERENDER=1`` into a temporary folder, then ``python -m snn_helpers site``
+The slow part runs once per module: ``python -m snn_helpers site`` over every notebook
+executed in quick mode with ``SNN_PRERENDER=1`` (nbval's executions of the same run,
+collected by tests/conftest.py; executed here only when nbval did not run them),
 with the network unreachable (``unshare -n`` where it works, else a
 ``sitecustomize`` that refuses every internet socket). Chromium then opens each
 page from disk with every request to anything but a local file aborted.
@@ -38,7 +39,7 @@ import pytest  # noqa: E402
 
 from snn_helpers import plots, site, widgets  # noqa: E402
 from snn_helpers.paths import PROJECT_ROOT  # noqa: E402
-from snn_helpers.runner import notebook_paths, run_notebooks  # noqa: E402
+from snn_helpers.runner import notebook_paths  # noqa: E402
 from snn_helpers.widgets import SLIDER_MIME, lif_demo, prerender, prerender_values, slider_panel  # noqa: E402
 
 SHOTS = PROJECT_ROOT / "test-output" / "site"
@@ -235,13 +236,10 @@ def network_blocker(tmp_path: Path) -> tuple[list[str], dict]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """Every notebook executed in quick mode with pre-rendering, then the site built offline."""
+def built(executed_notebooks, tmp_path_factory):
+    """The site built offline from every notebook executed in quick mode with pre-rendering (nbval's run
+    of this session where there was one: tests/conftest.py)."""
     tmp = tmp_path_factory.mktemp("site")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SNN_QUICK", "1")
-        env.setenv("SNN_PRERENDER", "1")
-        run_notebooks(out_dir=tmp / "executed", quick=True)
     try:
         site.ensure_mathjax()  # the set-up's fetch (make test does it first); the build itself is offline
     except site.SiteError as err:
@@ -249,14 +247,15 @@ def built(tmp_path_factory):
     prefix, env = network_blocker(tmp)
     start = time.perf_counter()
     result = subprocess.run([*prefix, sys.executable, "-m", "snn_helpers", "site", "--executed",
-                             str(tmp / "executed"), "--out", str(tmp / "site")],
+                             str(executed_notebooks), "--out", str(tmp / "site")],
                             capture_output=True, text=True, cwd=PROJECT_ROOT, env=env)
     seconds = time.perf_counter() - start
     assert result.returncode == 0, result.stdout + result.stderr
     print(f"site built offline in {seconds:.1f} s: {result.stdout.strip()}")
-    return tmp / "executed", tmp / "site", result
+    return executed_notebooks, tmp / "site", result
 
 
+@pytest.mark.slow
 def test_the_build_reports_where_to_open_the_site(built):
     _, out, result = built
     assert f"open {(out / 'index.html').as_uri()}" in result.stdout
@@ -276,6 +275,7 @@ class Assets(HTMLParser):
             self.urls += [value for name, value in attrs if name in ("src", "href") and value]
 
 
+@pytest.mark.slow
 def test_no_page_or_style_names_another_host(built):
     _, out, _ = built
     pages = sorted(out.rglob("*.html"))
@@ -290,6 +290,7 @@ def test_no_page_or_style_names_another_host(built):
         assert not remote, f"{style.relative_to(out)} loads {remote}"
 
 
+@pytest.mark.slow
 def test_every_page_offers_its_notebook_for_download(built):
     _, out, _ = built
     for path in notebook_paths():
@@ -314,6 +315,7 @@ def gif_outputs(executed: Path, stem: str, kinds=("image/gif",)) -> int:
                if cell.cell_type == "code" for output in cell.outputs)
 
 
+@pytest.mark.slow
 def test_every_slider_panel_was_prerendered(built):
     executed, _, _ = built
     names = {path.stem: [p["name"] for p in slider_payloads(executed, path.stem)] for path in notebook_paths()}
@@ -387,6 +389,7 @@ def check_page(browser, path: Path, shot: Path) -> OfflinePage:
     return page
 
 
+@pytest.mark.slow
 def test_home_page_in_chromium(built, browser):
     _, out, _ = built
     page = check_page(browser, out / "index.html", SHOTS / "home.png")
@@ -400,6 +403,7 @@ def test_home_page_in_chromium(built, browser):
         page.context.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stem", [path.stem for path in notebook_paths()])
 def test_notebook_page_in_chromium(built, browser, stem):
     """Each page: no failed request, math typeset, every image sized, its GIFs there, and each
@@ -434,6 +438,7 @@ def test_notebook_page_in_chromium(built, browser, stem):
         page.context.close()
 
 
+@pytest.mark.slow
 def test_lif_slider_lines_are_the_plain_functions(built):
     """Notebook 02's pre-rendered lines are what ``lif_demo`` prints for the recorded arguments."""
     executed, _, _ = built
@@ -477,6 +482,7 @@ def site_pages(out: Path) -> list[Path]:
     return sorted(out.glob("*.html"))
 
 
+@pytest.mark.slow
 def test_no_page_has_a_serious_or_critical_axe_violation(built, browser, axe_script):
     """axe-core's WCAG 2.0/2.1 A and AA rules on every page (after its scripts ran, math typeset)."""
     _, out, _ = built
@@ -505,6 +511,7 @@ def image_outputs(notebook) -> list[tuple[str, dict]]:
             for output in cell.outputs if any(mime.startswith("image/") for mime in output.get("data", {}))]
 
 
+@pytest.mark.slow
 def test_every_image_in_the_executed_notebooks_has_a_text_alternative(built):
     """In the outputs (the ``<img>`` JupyterLab, nbconvert and the site show, and the image's metadata),
     in nbconvert's HTML of each notebook, and in every pre-rendered slider frame."""
@@ -538,6 +545,7 @@ PAGE_IMAGES_JS = """() => [...document.querySelectorAll('img')].map(i => ({src: 
     alt: i.getAttribute('alt'), hidden: i.closest('[hidden]') !== null}))"""
 
 
+@pytest.mark.slow
 def test_every_image_on_every_page_has_a_text_alternative(built, browser):
     """Every ``<img>`` of every page: the notebooks' figures and slider frames with their sentence, the
     README's figures on the home page with their short alt beside a caption; none a file name."""
@@ -561,6 +569,7 @@ def pages_with_gifs(executed: Path) -> list[str]:
     return ["index"] + [path.stem for path in notebook_paths() if gif_outputs(executed, path.stem)]
 
 
+@pytest.mark.slow
 def test_every_animation_can_be_stopped_and_played_again(built, browser):
     executed, out, _ = built
     stems = pages_with_gifs(executed)
@@ -589,6 +598,7 @@ def test_every_animation_can_be_stopped_and_played_again(built, browser):
             page.context.close()
 
 
+@pytest.mark.slow
 def test_reduced_motion_shows_still_frames_first(built, browser):
     executed, out, _ = built
     for stem in pages_with_gifs(executed):
@@ -605,6 +615,7 @@ def test_reduced_motion_shows_still_frames_first(built, browser):
             page.context.close()
 
 
+@pytest.mark.slow
 def test_sliders_work_from_the_keyboard(built, browser):
     """Tab-focusable, the arrow keys step through the values; the value is spoken (aria-valuetext),
     the printed line is announced (live region), and each frame's image has its own description."""

@@ -34,7 +34,7 @@ def test_each_registry_entry_names_itself_and_the_c_row_that_computes_it():
         {name: row for row, name in enumerate(_c_table())}
 
 
-@pytest.mark.skipif(kernels.library() is None, reason="no C compiler")
+@pytest.mark.usefixtures("kernel_library")  # skipped where no C compiler builds the kernels
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_the_c_row_of_each_id_computes_that_surrogate(name):
     """A wrong id would pick another bump: the compiled backward must match the torch one."""

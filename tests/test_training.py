@@ -28,6 +28,7 @@ def test_device_is_the_gpu_only_when_there_is_one():
     assert get_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
+@pytest.mark.slow  # trains on real MNIST
 def test_training_lowers_the_loss_and_beats_chance(loaders):
     train, test = loaders
     gen = set_seed(0)
@@ -40,6 +41,7 @@ def test_training_lowers_the_loss_and_beats_chance(loaders):
     assert after > 0.5 and after > before + 0.3  # chance is 0.1; 96 batches reach about 0.7
 
 
+@pytest.mark.slow  # trains on real MNIST
 def test_predict_returns_one_label_per_image_in_the_loaders_order(loaders):
     _, test = loaders
     torch.manual_seed(0)
@@ -53,6 +55,7 @@ def test_predict_returns_one_label_per_image_in_the_loaders_order(loaders):
     assert torch.equal(predict(model, binary, num_steps=3)[0], counts.argmax(1))
 
 
+@pytest.mark.slow  # trains on real MNIST
 def test_zero_epochs_trains_nothing(loaders):
     train, _ = loaders
     model = SNN()
@@ -61,6 +64,7 @@ def test_zero_epochs_trains_nothing(loaders):
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
 
 
+@pytest.mark.slow  # trains on real MNIST
 def test_fit_and_predict_leave_out_the_pixels_black_in_the_whole_batch(loaders, monkeypatch):
     """What the first product is given: only the lit pixels of each batch, and the same result as
     the full input up to rounding."""
