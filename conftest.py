@@ -13,7 +13,7 @@ import pytest
 
 os.environ.setdefault("SNN_OUTPUT_DIR", str(Path(__file__).resolve().parent))
 # Timing stays out of the tests: backend="auto" takes the compiled kernels where they run (plain torch
-# elsewhere) instead of measuring which is faster on this machine (snn_helpers/backend.py). The
+# elsewhere) instead of measuring which is faster on this machine (snn_helpers/engine/backend.py). The
 # notebooks' kernels inherit it. tests/test_backend.py unsets it where it tests the measured choice.
 os.environ.setdefault("SNN_ENGINE", "compiled")
 

@@ -18,10 +18,11 @@ from itertools import islice
 
 import torch
 
-from snn_helpers import SNN, BatchLoader, as_tensors, kernels, load_mnist
-from snn_helpers.encoding import encode_batch
-from snn_helpers.recipes import get_recipe
-from snn_helpers.training import set_seed
+from snn_helpers import SNN, BatchLoader, as_tensors, load_mnist
+from snn_helpers.engine import kernels
+from snn_helpers.core.encoding import encode_batch
+from snn_helpers.core.recipes import get_recipe
+from snn_helpers.core.training import set_seed
 
 RECIPES = ("baseline", "improved")
 ENGINES = [("step", "fp32"), ("torch", "fp32"), ("compiled", "fp32"), ("torch", "bf16"), ("compiled", "bf16")]

@@ -36,15 +36,15 @@ from pathlib import Path
 
 # Linux counts a process's peak from before its exec: a child started from a process that holds torch
 # would report torch's memory too. So this process never imports torch: the package's lazy __init__ lets
-# it use snn_helpers.atomic alone, and a child tells it what needs more (the runner's notebook order).
-from snn_helpers.atomic import write_json
-from snn_helpers.paths import PROJECT_ROOT, data_dir
+# it use snn_helpers.system.atomic alone, and a child tells it what needs more (the runner's notebook order).
+from snn_helpers.system.atomic import write_json
+from snn_helpers.system.paths import PROJECT_ROOT, data_dir
 
 SETUP = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from train_speed import cpu_name
-from snn_helpers.runner import notebook_paths
+from snn_helpers.course.runner import notebook_paths
 print(json.dumps({"notebooks": [str(p) for p in notebook_paths()], "cpu": cpu_name()}))
 """
 

@@ -4,7 +4,7 @@ Each "student" is a fresh Python process, as a JupyterHub user's kernel is. It i
 package, reads MNIST and trains once on a few images (start-up, out of the timing), then waits at
 a barrier; all of them start the timed training at the same moment: the improved recipe, one
 epoch on ``--images`` training images, as ``python -m snn_helpers train --recipe improved`` runs
-it. Only that training is timed (``train_seconds`` of :func:`snn_helpers.recipes.run_recipe`).
+it. Only that training is timed (``train_seconds`` of :func:`snn_helpers.core.recipes.run_recipe`).
 
 For each setting of :data:`SETTINGS` (the environment a user's server would start with), over
 ``--rounds`` interleaved rounds, it times one student alone and ``--students`` at once, and reports
@@ -49,7 +49,7 @@ def student(env: dict, images: int, barrier, results) -> None:
     for name in _OURS:
         os.environ.pop(name, None)
     os.environ.update(env)
-    from snn_helpers.recipes import run_recipe  # imports torch: after the environment is set
+    from snn_helpers.core.recipes import run_recipe  # imports torch: after the environment is set
     run_recipe("improved", train_limit=128, test_limit=128, epochs=1)
     barrier.wait()
     results.put(run_recipe("improved", train_limit=images, test_limit=128, epochs=1)["train_seconds"])
@@ -92,7 +92,7 @@ def main(argv=None) -> dict:
     for name in ("students", "images", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1, got {getattr(args, name)}")
-    from snn_helpers import results
+    from snn_helpers.course import results
     commit = results.commit()  # the code that runs, not what is checked out at the end
     machine = results.machine()
     print(f"machine: {machine['model']} ({machine['vendor']}), {machine['cores']} cores, "

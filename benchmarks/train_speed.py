@@ -5,7 +5,7 @@ Variants (T = 10 steps, batches of 128 real MNIST images, Adam, lr 1e-3):
   (b) snntorch           - the same network from ``snn.Leaky`` (reset to zero, sigmoid surrogate slope 10),
                            seed encoder
   (c) default            - what ``SNN()`` and ``fit`` run with no arguments (``backend="auto"``: the engine
-                           measured fastest on this machine, see snn_helpers.backend)
+                           measured fastest on this machine, see snn_helpers.engine.backend)
   (d) fast_fp32_compiled - ``snn_helpers`` as ``fit`` trains: spikes of the lit pixels only (``encode_batch``),
                            each layer's product once over all T*B rows, then ``FusedLIF``; with the compiled
                            kernels (``SNN(backend="compiled")``: products with spikes skip silent inputs)
@@ -16,7 +16,7 @@ Steady state: before any timing, one SNN is trained for ``--warmup`` batches (a 
 the first epoch), and every variant starts from its weights, so the timings see what a
 user's later epochs see (sparser spikes, potentials far below the threshold, subnormal
 gradients), not a fresh model's. By default subnormal floats are flushed to zero for every variant
-(:func:`snn_helpers.cpu.subnormals_flushed`), as the package does when it trains; ``--no-flush`` keeps them.
+(:func:`snn_helpers.engine.cpu.subnormals_flushed`), as the package does when it trains; ``--no-flush`` keeps them.
 
 A timed training step covers encoding, forward, loss, backward and the optimizer
 step. Rounds are interleaved (each round times every variant, the order rotating),
@@ -26,7 +26,7 @@ against the ceiling) is taken within each round and the median over the rounds i
 reported, so a slow spell of a shared machine, which slows a whole round, cancels
 out. Prints a table, then one JSON line, which names the CPU and its vector extensions;
 ``--record`` also appends it to the results file that the README quotes
-(``results/measurements.json``, :mod:`snn_helpers.results`).
+(``results/measurements.json``, :mod:`snn_helpers.course.results`).
 
     python benchmarks/train_speed.py [--rounds 15] [--batches 8] [--warmup 150] [--threads N] [--record]
 
@@ -50,10 +50,10 @@ import torch
 from torch import nn
 
 from snn_helpers import SNN, BatchLoader, as_tensors, load_mnist
-from snn_helpers import results
-from snn_helpers.cpu import subnormals_flushed
-from snn_helpers.encoding import encode_batch
-from snn_helpers.machine import cpu_info
+from snn_helpers.course import results
+from snn_helpers.engine.cpu import subnormals_flushed
+from snn_helpers.core.encoding import encode_batch
+from snn_helpers.system.machine import cpu_info
 
 T, BATCH, LR = 10, 128, 1e-3
 SIZES = (784, 512, 256, 10)
@@ -285,7 +285,7 @@ def main(argv=None) -> dict:
     flushing = contextlib.ExitStack()  # held until main returns: for the whole run, as the package trains
     if flush:
         flushing.enter_context(subnormals_flushed())
-    print("subnormal floats " + ("flushed to zero (snn_helpers.cpu.subnormals_flushed), "
+    print("subnormal floats " + ("flushed to zero (snn_helpers.engine.cpu.subnormals_flushed), "
                                  "for every variant" if flush else "kept (not flushed)"))
     load_start, commit = os.getloadavg(), results.commit()  # the code that runs, before any edit
     generator = torch.Generator().manual_seed(0)

@@ -17,7 +17,7 @@ c.CourseDirectory.ignore = [
 ]
 
 # While nbgrader runs a notebook it sets NBGRADER_EXECUTION, and the notebooks
-# switch themselves to quick mode (snn_helpers.paths.quick_mode). Even so, 30 s a
+# switch themselves to quick mode (snn_helpers.system.paths.quick_mode). Even so, 30 s a
 # cell (nbgrader's default) can be too little: 03's slowest quick-mode cells took
 # 56 s and 34 s on a 2-core AMD EPYC shared with other jobs (load about 20).
 # 300 s leaves room for a busy grading machine. Full mode (SNN_QUICK=0) needs

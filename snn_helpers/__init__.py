@@ -1,54 +1,52 @@
-"""Helpers for the SNN-on-MNIST notebook series.
+"""Helpers for the SNN-on-MNIST notebook series: an SNN library and the course around it.
 
-Modules, lowest layer first (a module imports only from its own layer or
-below; ``tests/test_layers.py`` checks it): ``runtime`` (device choice and
-timing), ``threads`` (this process's share of the CPUs, how OpenMP waits),
-``paths`` (where data and outputs go), ``surrogates`` (the surrogate
-derivatives, each described once), ``machine`` (the CPU a figure was measured
-on), ``prerender`` (how a notebook run hands the website its sliders); ``kernels`` (compiled CPU kernels of the fast path, built on first use),
-``cpu`` (subnormals flushed and the thread share, around the package's work),
-``data`` (MNIST), ``checkpoint``, ``results`` (the results file the README
-quotes); ``backend`` (which engine computes the LIF layers, and why), ``encoding`` (rate, latency and delta
-spikes), ``neurons`` (LIF and surrogate spike); ``model`` (the SNN),
-``plots``; ``training`` (fit/evaluate/seeding), ``compare`` (SNN against
-ANN: operations, energy, sparsity), ``timesteps`` (accuracy against the
-number of time steps), ``snntorch_harness`` (an snnTorch network run step by
-step, to compare with), ``nir_graph`` (export to and import from NIR, the
-Neuromorphic Intermediate Representation); ``recipes`` (named training
-settings), ``shipped`` (the model shipped in ``snn_helpers/pretrained/``),
-``handoff`` (what notebook 03 hands to notebook 04), ``widgets`` (the slider
-demos), ``exercises`` (the checks of the notebooks' exercises); ``student``
-(the student notebooks, made with nbgrader), ``runner`` (executes the
-notebooks), ``site`` (the course website) and ``cli``.
+Six subpackages, lowest first (a module imports only from its own subpackage, one of its row, or
+lower rows; ``tests/test_layers.py`` checks it):
 
-The names below are imported from their modules on first use, so importing
-one module (say ``snn_helpers.neurons``) loads only what that module needs.
+- ``system``: argument checks, atomic writes, devices and timing, this process's share of the CPUs
+  (``threads``), the CPU a figure was measured on (``machine``), where files go (``paths``);
+- ``engine``: the surrogate derivatives, the compiled CPU kernels (``kernels``, ``_kernels.c``),
+  which engine computes the LIF layers and why (``backend``), subnormals flushed around the work
+  (``cpu``);
+- ``core``: the SNN library: MNIST (``data``), rate, latency and delta spikes (``encoding``), LIF
+  neurons (``neurons``), the SNN (``model``), ``checkpoint``, ``training``, ``inference`` and the
+  named training settings (``recipes``);
+- ``analysis`` (figures, read-outs, the SNN against an ANN, accuracy against time steps) and
+  ``interop`` (NIR, the Neuromorphic Intermediate Representation);
+- ``course``: the shipped model, what notebook 03 hands to 04, the slider demos and their
+  pre-rendering, the exercises' checks, the notebook runner, the student copies, the website, the
+  lab's timing and the results file the README quotes;
+
+and on top the command line, ``python -m snn_helpers`` (``cli``).
+
+The names below are imported from their modules on first use, so importing one module (say
+``snn_helpers.core.neurons``) loads only what that module needs.
 
 >>> from snn_helpers import SNN, poisson_encode
 >>> SNN.__module__, poisson_encode.__module__
-('snn_helpers.model', 'snn_helpers.encoding')
+('snn_helpers.core.model', 'snn_helpers.core.encoding')
 """
 from __future__ import annotations
 
 import importlib
 import sys
 
-from .threads import quiet_spinning
+from .system.threads import quiet_spinning
 
 if "torch" not in sys.modules:  # libgomp reads this when torch loads it; the user's own setting stays
     quiet_spinning()
 
 _EXPORTS = {
-    "BatchLoader": "data", "as_tensors": "data", "ensure_mnist": "data", "load_mnist": "data",
-    "mnist_loaders": "data",
-    "poisson_encode": "encoding", "latency_encode": "encoding", "delta_encode": "encoding",
-    "SNN": "model",
-    "LIF": "neurons", "SURROGATES": "neurons", "FusedLIF": "neurons", "SurrogateSpike": "neurons",
-    "spike": "neurons",
-    "checkpoint_dir": "paths", "figure_dir": "paths", "quick_mode": "paths",
-    "get_device": "runtime",
-    "ModelSettings": "settings", "NeuronSettings": "settings", "TrainSettings": "settings",
-    "evaluate": "training", "fit": "training", "predict": "training", "set_seed": "training",
+    "BatchLoader": "core.data", "as_tensors": "core.data", "ensure_mnist": "core.data", "load_mnist": "core.data",
+    "mnist_loaders": "core.data",
+    "poisson_encode": "core.encoding", "latency_encode": "core.encoding", "delta_encode": "core.encoding",
+    "SNN": "core.model",
+    "LIF": "core.neurons", "SURROGATES": "core.neurons", "FusedLIF": "core.neurons", "SurrogateSpike": "core.neurons",
+    "spike": "core.neurons",
+    "checkpoint_dir": "system.paths", "figure_dir": "system.paths", "quick_mode": "system.paths",
+    "get_device": "system.runtime",
+    "ModelSettings": "core.settings", "NeuronSettings": "core.settings", "TrainSettings": "core.settings",
+    "evaluate": "core.training", "fit": "core.training", "predict": "core.training", "set_seed": "core.training",
 }
 
 __all__ = list(_EXPORTS)

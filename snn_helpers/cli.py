@@ -10,18 +10,18 @@ import sys
 import time
 from pathlib import Path
 
-from ._checks import check_file, check_float, check_int, check_output_file, check_path
-from .atomic import DiskFullError, atomic_path, folder_is_full, is_disk_full
-from .backend import BACKENDS
-from .checkpoint import CheckpointError, save_checkpoint, settings_payload
-from .data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
-from .model import PRECISIONS
-from .nir_graph import NIRGraphError
-from .recipes import ALIASES, RECIPES, get_recipe, run_recipe
-from . import results
-from .runtime import get_device
-from .shipped import export_model
-from .surrogates import SURROGATES
+from .system._checks import check_file, check_float, check_int, check_output_file, check_path
+from .system.atomic import DiskFullError, atomic_path, folder_is_full, is_disk_full
+from .engine.backend import BACKENDS
+from .core.checkpoint import CheckpointError, save_checkpoint, settings_payload
+from .core.data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
+from .core.model import PRECISIONS
+from .interop.nir_graph import NIRGraphError
+from .core.recipes import ALIASES, RECIPES, get_recipe, run_recipe
+from .course import results
+from .system.runtime import get_device
+from .course.shipped import export_model
+from .engine.surrogates import SURROGATES
 
 
 def _checked(check, kind, name, *bounds, **options):
@@ -201,21 +201,21 @@ def cmd_results(args) -> int:
 
 
 def cmd_run_notebooks(args) -> int:
-    from .runner import main_job  # imports nbclient only for this command
+    from .course.runner import main_job  # imports nbclient only for this command
     return main_job(quick=args.quick)
 
 
 def cmd_student(args) -> int:
-    from .runner import notebook_paths, shown  # nbgrader and nbclient load only for these commands
-    from .student import write_student_notebooks
+    from .course.runner import notebook_paths, shown  # nbgrader and nbclient load only for these commands
+    from .course.student import write_student_notebooks
     written = write_student_notebooks(notebook_paths(), args.out)
     print(f"{len(written)} student notebooks in {shown(written[0].parent)}/: " + ", ".join(p.name for p in written))
     return 0
 
 
 def cmd_export_nir(args) -> int:
-    from .nir_graph import describe, export_nir, read_nir  # imports nir only for this command
-    from .handoff import model_from_checkpoint
+    from .interop.nir_graph import describe, export_nir, read_nir  # imports nir only for this command
+    from .course.handoff import model_from_checkpoint
     model, _ = model_from_checkpoint(args.checkpoint)
     graph = read_nir(export_nir(model, args.out))
     print(f"wrote {args.out} (dt = {float(graph.metadata['dt']):g} s in the graph's metadata):")
@@ -224,7 +224,7 @@ def cmd_export_nir(args) -> int:
 
 
 def cmd_import_nir(args) -> int:
-    from .nir_graph import load_nir
+    from .interop.nir_graph import load_nir
     model = load_nir(args.nir_file)
     save_checkpoint(args.out, {"model": model.state_dict(), **settings_payload(model.settings)})
     neuron = model.settings.neuron
@@ -234,8 +234,8 @@ def cmd_import_nir(args) -> int:
 
 
 def cmd_site(args) -> int:
-    from .paths import site_dir
-    from .site import SiteError, build_site  # imports nbformat only for this command
+    from .system.paths import site_dir
+    from .course.site import SiteError, build_site  # imports nbformat only for this command
     out = args.out if args.out is not None else site_dir(args.quick)
     try:
         build_site(args.executed, out, quick=args.quick)

@@ -25,9 +25,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from snn_helpers import kernels
-from snn_helpers.runner import execute_notebook, notebook_paths
-from snn_helpers.widgets import PRERENDER_ENV
+from snn_helpers.engine import kernels
+from snn_helpers.course.runner import execute_notebook, notebook_paths
+from snn_helpers.course.widgets import PRERENDER_ENV
 
 try:
     from nbval.plugin import IPyNbCell

@@ -15,8 +15,8 @@ import re
 import nbformat
 import pytest
 
-from snn_helpers.exercises import ExerciseError, forget_failures
-from snn_helpers.paths import PROJECT_ROOT
+from snn_helpers.course.exercises import ExerciseError, forget_failures
+from snn_helpers.system.paths import PROJECT_ROOT
 
 
 def python_of(source: str) -> str:

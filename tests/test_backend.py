@@ -1,4 +1,4 @@
-"""The engine resolver (snn_helpers/backend.py): one value that says which engine runs and why,
+"""The engine resolver (snn_helpers/engine/backend.py): one value that says which engine runs and why,
 and auto's measured choice, cached per CPU, torch version and source. Nothing here times
 anything: the measurement is replaced by a fake that returns fixed seconds."""
 import json
@@ -6,7 +6,8 @@ import json
 import pytest
 import torch
 
-from snn_helpers import SNN, backend, kernels
+from snn_helpers import SNN
+from snn_helpers.engine import backend, kernels
 
 needs_library = pytest.mark.usefixtures("kernel_library")  # skipped where no C compiler builds the kernels
 
@@ -102,7 +103,7 @@ def test_a_lone_layer_uses_a_cached_choice_but_never_measures(cache):
 @needs_library
 def test_the_model_runs_on_the_engine_the_resolver_names(cache, monkeypatch):
     model = SNN((784, 64, 10))
-    monkeypatch.setattr("snn_helpers.model.measure_auto", fake({"torch": 0.010, "compiled": 0.020}))
+    monkeypatch.setattr("snn_helpers.core.model.measure_auto", fake({"torch": 0.010, "compiled": 0.020}))
     monkeypatch.setattr(kernels, "lif_forward", lambda *a: pytest.fail("compiled kernel used"))
     assert model.engine().name == "torch"
     model((torch.rand(3, 2, 784) < 0.2).float())  # auto: plain torch, as measured

@@ -12,7 +12,7 @@ import subprocess
 import tomllib
 
 from snn_helpers.cli import build_parser
-from snn_helpers.paths import PROJECT_ROOT
+from snn_helpers.system.paths import PROJECT_ROOT
 
 BINDER = PROJECT_ROOT / "binder"
 # In requirements.txt for the tests and the website only, so not installed on Binder.

@@ -4,7 +4,7 @@ One JupyterLab server (quick mode) serves the notebooks for the whole module;
 each test opens a notebook, runs all its cells, moves its sliders with the
 keyboard and checks that the readout shows the new value, that the figure was
 redrawn, and that the printed line is the one the plain function in
-``snn_helpers.widgets`` prints for that value. Screenshots of each slider's
+``snn_helpers.course.widgets`` prints for that value. Screenshots of each slider's
 cell before and after each move, and of the page on failure, go to
 ``test-output/browser/<notebook>/``.
 """
@@ -21,9 +21,9 @@ from playwright.sync_api import sync_playwright
 
 from jupyter_browser import CHROMIUM_ARGS, answers, chromium_or_skip, jupyter_lab, open_notebook, wait_for
 from snn_helpers import SNN, as_tensors, fit, load_mnist, mnist_loaders, set_seed
-from snn_helpers.handoff import load_trained_model, model_path
-from snn_helpers.paths import PROJECT_ROOT
-from snn_helpers.widgets import SLIDER_MIME, encoding_demo, inference_demo, lif_demo
+from snn_helpers.course.handoff import load_trained_model, model_path
+from snn_helpers.system.paths import PROJECT_ROOT
+from snn_helpers.course.widgets import SLIDER_MIME, encoding_demo, inference_demo, lif_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

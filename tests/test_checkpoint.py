@@ -14,12 +14,12 @@ import pytest
 import torch
 
 from snn_helpers import SNN, BatchLoader, fit, mnist_loaders, set_seed
-from snn_helpers import checkpoint as ckpt
-from snn_helpers.atomic import DiskFullError, _host, write_json
-from snn_helpers.checkpoint import (CheckpointError, load_checkpoint, read_settings, rng_state, save_checkpoint,
+from snn_helpers.core import checkpoint as ckpt
+from snn_helpers.system.atomic import DiskFullError, _host, write_json
+from snn_helpers.core.checkpoint import (CheckpointError, load_checkpoint, read_settings, rng_state, save_checkpoint,
                                     set_rng_state)
-from snn_helpers.paths import PROJECT_ROOT
-from snn_helpers.settings import SCHEDULES, TrainSettings
+from snn_helpers.system.paths import PROJECT_ROOT
+from snn_helpers.core.settings import SCHEDULES, TrainSettings
 
 SIZES = (784, 32, 10)
 
@@ -260,7 +260,7 @@ def test_settings_mismatch_says_what_differs(tmp_path):
 
 
 def test_every_torch_load_in_the_project_is_weights_only():
-    sources = [*(PROJECT_ROOT / "snn_helpers").glob("*.py"), *(PROJECT_ROOT / "notebooks").glob("*.ipynb"),
+    sources = [*(PROJECT_ROOT / "snn_helpers").rglob("*.py"), *(PROJECT_ROOT / "notebooks").glob("*.ipynb"),
                *(PROJECT_ROOT / "benchmarks").glob("*.py")]
     calls = []
     for source in sources:

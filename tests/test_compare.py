@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from snn_helpers import SNN
-from snn_helpers.compare import (ANN, PJ_PER_AC, PJ_PER_MAC, ann_activity, ann_macs, conclusion_markdown, energy_pj,
+from snn_helpers.analysis.compare import (ANN, PJ_PER_AC, PJ_PER_MAC, ann_activity, ann_macs, conclusion_markdown, energy_pj,
                                  evaluate_ann, fit_ann, snn_activity, synaptic_ops)
 
 

@@ -12,9 +12,12 @@ import matplotlib
 import pytest
 import torch
 
-from snn_helpers import atomic, checkpoint, plots, runner
-from snn_helpers.atomic import DiskFullError, is_disk_full, write_json
-from snn_helpers.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from snn_helpers.system import atomic
+from snn_helpers.core import checkpoint
+from snn_helpers.analysis import plots
+from snn_helpers.course import runner
+from snn_helpers.system.atomic import DiskFullError, is_disk_full, write_json
+from snn_helpers.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from snn_helpers.cli import main
 
 matplotlib.use("Agg")
@@ -115,7 +118,7 @@ def test_the_main_job_reports_a_notebooks_full_disk_in_one_line(tmp_path, monkey
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.cells = [nbformat.v4.new_code_cell(
-        "from snn_helpers.atomic import DiskFullError\nraise DiskFullError('checkpoints/snn.pt')")]
+        "from snn_helpers.system.atomic import DiskFullError\nraise DiskFullError('checkpoints/snn.pt')")]
     nbformat.write(notebook, tmp_path / "03_full.ipynb")
     monkeypatch.setenv("SNN_OUTPUT_DIR", str(tmp_path))
     monkeypatch.setattr(runner, "run_notebooks", lambda quick: runner.execute_notebook(

@@ -39,11 +39,11 @@ ENTRY_MODULES = {"snn_helpers.cli"}
 
 # "module.function": why its docstring has no example that runs.
 NO_EXAMPLE = {
-    "snn_helpers.runner.execute_notebook": "starts a Jupyter kernel and runs a notebook",
-    "snn_helpers.runner.run_notebooks": "runs every notebook",
-    "snn_helpers.runner.main_job": "runs every notebook and writes img/",
-    "snn_helpers.site.ensure_mathjax": "downloads MathJax",
-    "snn_helpers.site.build_site": "runs Sphinx over the executed notebooks",
+    "snn_helpers.course.runner.execute_notebook": "starts a Jupyter kernel and runs a notebook",
+    "snn_helpers.course.runner.run_notebooks": "runs every notebook",
+    "snn_helpers.course.runner.main_job": "runs every notebook and writes img/",
+    "snn_helpers.course.site.ensure_mathjax": "downloads MathJax",
+    "snn_helpers.course.site.build_site": "runs Sphinx over the executed notebooks",
 }
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from snn_helpers import SNN, delta_encode, latency_encode, poisson_encode
-from snn_helpers.encoding import CODE_NAMES, encode, encode_batch, encode_lit
+from snn_helpers.core.encoding import CODE_NAMES, encode, encode_batch, encode_lit
 
 
 def test_shape_and_values_are_binary_floats():
@@ -172,7 +172,7 @@ def test_the_three_codes_are_drawn_one_row_each_with_their_spike_counts():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from snn_helpers.plots import code_image, code_rows
+    from snn_helpers.analysis.plots import code_image, code_rows
 
     image = torch.zeros(1, 28, 28)
     image[0, 5:20, 12:15] = 1.0

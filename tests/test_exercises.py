@@ -2,7 +2,7 @@
 
 An exercise is an nbgrader solution cell (a function whose body holds the answer
 between ``### BEGIN SOLUTION`` and ``### END SOLUTION``) followed by locked grade
-cells that call a check from ``snn_helpers.exercises``. For each one this module
+cells that call a check from ``snn_helpers.course.exercises``. For each one this module
 runs the notebook's import cell, then the solution (or the student's stub), then
 the checks, in a fresh namespace: the checks pass on the solution and fail, with a
 sentence, on the stub. The plausible wrong answers live in
@@ -20,10 +20,11 @@ import pytest
 import torch
 
 from notebook_solutions import python_of
-from snn_helpers import encoding, poisson_encode
-from snn_helpers.exercises import ExerciseError, forget_failures
-from snn_helpers.runner import notebook_paths
-from snn_helpers.student import BEGIN, END, exercise_cells, solution_lines, student_notebook
+from snn_helpers.core import encoding
+from snn_helpers import poisson_encode
+from snn_helpers.course.exercises import ExerciseError, forget_failures
+from snn_helpers.course.runner import notebook_paths
+from snn_helpers.course.student import BEGIN, END, exercise_cells, solution_lines, student_notebook
 
 NOTEBOOKS = notebook_paths()
 INSTRUCTOR = {path.name: nbformat.read(path, as_version=4) for path in NOTEBOOKS}
@@ -31,7 +32,7 @@ EXERCISES = [(name, solution, checks) for name, notebook in INSTRUCTOR.items()
              for solution, checks in exercise_cells(notebook)]
 ids = [solution.metadata.nbgrader.grade_id for _, solution, _ in EXERCISES]
 # A grade cell imports its own check, so that an answer cell that defines a name cannot replace it.
-GRADE_CELL = re.compile(r"from snn_helpers\.exercises\.\w+ import (check_\w+) as _check\n_check\([^\n]+\)")
+GRADE_CELL = re.compile(r"from snn_helpers\.course\.exercises\.\w+ import (check_\w+) as _check\n_check\([^\n]+\)")
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +104,7 @@ def test_every_check_counts_its_failures_and_guards_the_library():
     import importlib
     import inspect
     for topic in ("encoding", "neurons", "training", "evaluation", "nir"):
-        module = importlib.import_module(f"snn_helpers.exercises.{topic}")
+        module = importlib.import_module(f"snn_helpers.course.exercises.{topic}")
         checks = [value for key, value in vars(module).items() if key.startswith("check_") and callable(value)]
         assert checks, topic
         for check in checks:
@@ -178,14 +179,14 @@ def test_student_command_writes_every_notebook(tmp_path, capsys):
 
 @pytest.mark.parametrize("single", [str, Path])
 def test_write_student_notebooks_takes_one_path_as_one_notebook(tmp_path, single):
-    from snn_helpers.student import write_student_notebooks
+    from snn_helpers.course.student import write_student_notebooks
     source = tmp_path / "01.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), source)
     assert write_student_notebooks(single(source), tmp_path / "student") == [tmp_path / "student" / "01.ipynb"]
 
 
 def test_the_teachers_guide_lists_every_exercise():
-    from snn_helpers.paths import PROJECT_ROOT
+    from snn_helpers.system.paths import PROJECT_ROOT
     guide = (PROJECT_ROOT / "docs" / "teaching.md").read_text()
     titles = [match.group(1) for notebook in INSTRUCTOR.values() for cell in notebook.cells
               if cell.cell_type == "markdown"
@@ -197,7 +198,7 @@ def test_the_teachers_guide_lists_every_exercise():
 
 
 def test_the_hint_comes_with_a_repeat_of_the_same_kind_only():
-    from snn_helpers.exercises import exercise, fail
+    from snn_helpers.course.exercises import exercise, fail
 
     @exercise()
     def check_sign(value):
@@ -225,7 +226,7 @@ def crashes_after_calling_the_library(images, num_steps):
 
 
 def test_a_tripwire_is_removed_even_when_the_answer_fails_otherwise():
-    from snn_helpers.exercises.encoding import check_rate_encoder
+    from snn_helpers.course.exercises.encoding import check_rate_encoder
 
     with pytest.raises(ExerciseError, match="raised ValueError: something else"):
         check_rate_encoder(crashes_after_calling_the_library)

@@ -6,10 +6,10 @@ from notebook_solutions import assert_ladder, assert_refused
 from notebook_solutions import solution as notebook_solution
 
 from snn_helpers import latency_encode, poisson_encode
-from snn_helpers.encoding import encode
+from snn_helpers.core.encoding import encode
 
-from snn_helpers.exercises import ExerciseError
-from snn_helpers.exercises.encoding import check_latency_encoder, check_rate_encoder
+from snn_helpers.course.exercises import ExerciseError
+from snn_helpers.course.exercises.encoding import check_latency_encoder, check_rate_encoder
 
 
 def solution(grade_id: str):

@@ -5,8 +5,8 @@ import torch
 from notebook_solutions import assert_ladder, assert_refused
 from notebook_solutions import solution as notebook_solution
 
-from snn_helpers.exercises.evaluation import check_confusion, check_predict_with_ties
-from snn_helpers.plots import confusion_counts, top_classes
+from snn_helpers.course.exercises.evaluation import check_confusion, check_predict_with_ties
+from snn_helpers.analysis.plots import confusion_counts, top_classes
 
 
 def solution(grade_id: str):

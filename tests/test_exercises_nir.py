@@ -8,8 +8,8 @@ import torch
 from notebook_solutions import assert_ladder, assert_refused
 from notebook_solutions import solution as notebook_solution
 
-from snn_helpers.exercises.nir import check_nir_lif_parameters, check_nir_lif_step
-from snn_helpers.nir_graph import lif_parameters
+from snn_helpers.course.exercises.nir import check_nir_lif_parameters, check_nir_lif_step
+from snn_helpers.interop.nir_graph import lif_parameters
 
 
 def solution(grade_id: str):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from snn_helpers import LIF, SNN, SURROGATES, FusedLIF
-from snn_helpers.neurons import RESETS
+from snn_helpers.core.neurons import RESETS
 
 T, B, SIZES = 8, 16, (784, 128, 64, 10)
 IMPLEMENTATIONS = ["torch", "compiled"]

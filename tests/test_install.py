@@ -24,7 +24,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from snn_helpers.paths import PROJECT_ROOT, data_dir
+from snn_helpers.system.paths import PROJECT_ROOT, data_dir
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +33,8 @@ NOTEBOOK = PROJECT_ROOT / "notebooks" / "01_spike_encoding.ipynb"
 PROBE = """
 import hashlib, json, os, sys
 import snn_helpers
-from snn_helpers import paths
-from snn_helpers.handoff import model_from_checkpoint
+from snn_helpers.system import paths
+from snn_helpers.course.handoff import model_from_checkpoint
 shipped = paths.pretrained_dir() / "snn_improved.pt"
 model_from_checkpoint(shipped)  # its settings and weights build the network
 report = {"package": snn_helpers.__file__, "shipped": str(shipped), "source_checkout": paths.source_checkout(),
@@ -80,7 +80,7 @@ def installed(tmp_path_factory):
 def test_the_wheel_carries_the_shipped_model_and_the_kernel_source(installed):
     site, _ = installed
     package = site / "snn_helpers"
-    for name in ("_kernels.c", "pretrained/snn_improved.pt", "pretrained/snn_improved.json"):
+    for name in ("engine/_kernels.c", "pretrained/snn_improved.pt", "pretrained/snn_improved.json"):
         assert (package / name).is_file(), f"{name} is not in the wheel"
     assert (package / "pretrained" / "snn_improved.pt").read_bytes() == \
         (PROJECT_ROOT / "snn_helpers" / "pretrained" / "snn_improved.pt").read_bytes()
@@ -124,7 +124,7 @@ def run_notebook_01(work: Path, env: dict) -> tuple[Path, bool]:
     checkout (``paths.source_checkout()``)."""
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(
-        "import snn_helpers\nfrom snn_helpers import paths\nprint(snn_helpers.__file__, paths.source_checkout())"))
+        "import snn_helpers\nfrom snn_helpers.system import paths\nprint(snn_helpers.__file__, paths.source_checkout())"))
     NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}},
                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"]).execute(env={**env, "SNN_QUICK": "1"})
     package, checkout = notebook.cells[-1].outputs[0].text.split()

@@ -1,4 +1,4 @@
-"""The compiled kernels (snn_helpers/kernels.py, _kernels.c): built where a compiler is,
+"""The compiled kernels (snn_helpers/engine/kernels.py, _kernels.c): built where a compiler is,
 the same sums as torch's, independent of the thread count, and a clean fallback."""
 import shutil
 import warnings
@@ -7,8 +7,9 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from snn_helpers import LIF, SNN, backend, kernels
-from snn_helpers.neurons import FusedLIF
+from snn_helpers import LIF, SNN
+from snn_helpers.engine import backend, kernels
+from snn_helpers.core.neurons import FusedLIF
 
 needs_library = pytest.mark.usefixtures("kernel_library")  # skipped where no C compiler builds the kernels
 
@@ -85,7 +86,7 @@ def test_results_do_not_depend_on_the_number_of_threads():
 def test_the_poisson_kernel_gives_torchs_spikes_from_the_same_draws(monkeypatch):
     """encode_lit's draws turned into spikes by the kernel, and by torch (SNN_KERNELS=0): bit for bit,
     with the generator left in the same state; poisson_encode (torch) agrees with both."""
-    from snn_helpers.encoding import encode_lit, poisson_encode
+    from snn_helpers.core.encoding import encode_lit, poisson_encode
     gen = torch.Generator().manual_seed(6)
     images = torch.where(torch.rand(9, 1, 6, 7, generator=gen) < 0.5, 0.0, torch.rand(9, 1, 6, 7, generator=gen))
     images[0, 0, 0, :3] = 1.0  # always fires

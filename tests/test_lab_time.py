@@ -1,7 +1,7 @@
 """The teaching notebooks fit their reading budget, and their estimated times add up.
 
 For every teaching notebook (01-06) the estimated-time line under the title is
-recomputed from the notebook itself (:mod:`snn_helpers.lab_time`): the words in
+recomputed from the notebook itself (:mod:`snn_helpers.course.lab_time`): the words in
 view, the reading minutes, the exercises, the total, and the teacher's guide's
 lab plan must quote the same times. The word count the line states may be off by
 :data:`WORD_TOLERANCE` words, so that a small edit of the prose does not force a
@@ -13,9 +13,9 @@ import re
 import nbformat
 import pytest
 
-from snn_helpers import lab_time
-from snn_helpers.paths import PROJECT_ROOT
-from snn_helpers.runner import notebook_paths
+from snn_helpers.course import lab_time
+from snn_helpers.system.paths import PROJECT_ROOT
+from snn_helpers.course.runner import notebook_paths
 
 WORD_TOLERANCE = 50
 GUIDE = PROJECT_ROOT / "docs" / "teaching.md"

@@ -1,13 +1,12 @@
-"""Layers that point one way: no module of snn_helpers imports one from a higher layer.
+"""Subpackages that point one way: no module of snn_helpers imports one from a higher layer.
 
-The table below is the package's layer order, lowest first. A module may import
-modules of its own layer or of lower ones, and the imports inside a layer must not
-form a cycle. Every module must be placed: a new module fails
+The package is six subpackages and the command line. :data:`LAYERS` is their order, lowest
+first: a module may import modules of its own subpackage, of another subpackage of its row, or of
+lower rows, and the imports between modules must not form a cycle. Every module must sit in a
+subpackage of the table (or be one of the top-level modules): a new subpackage fails
 :func:`test_every_module_has_a_layer` until it is added to :data:`LAYERS`.
-Modules of the table that do not exist (yet) are skipped.
 """
 import ast
-import fnmatch
 import subprocess
 import sys
 from pathlib import Path
@@ -18,13 +17,12 @@ PACKAGE = "snn_helpers"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 
 LAYERS = [
-    ["_checks", "atomic", "runtime", "threads", "paths", "surrogates", "machine", "prerender"],
-    ["kernels", "cpu", "data", "settings", "checkpoint", "results"],
-    ["backend", "encoding", "neurons"],
-    ["model", "plots"],
-    ["training", "compare", "timesteps", "snntorch_harness", "nir_graph"],
-    ["shipped", "recipes", "handoff", "widgets", "exercises", "exercises.*"],
-    ["runner", "student", "site", "lab_time", "cli", "__main__", "__init__"],  # __init__: the package's names, loaded lazily
+    ["system"],              # checks, atomic writes, devices, threads, the CPU, where files go
+    ["engine"],              # surrogates, compiled kernels, the engine choice, subnormals flushed
+    ["core"],                # MNIST, encodings, neurons, the SNN, checkpoints, training, inference, recipes
+    ["analysis", "interop"],  # figures, read-outs, SNN against ANN, time steps; NIR
+    ["course"],              # shipped model, hand-off, widgets, exercises, runner, student copies, site, results
+    ["cli", "__main__", "__init__"],  # the command line and the package's names (loaded lazily)
 ]
 
 
@@ -41,9 +39,10 @@ def module_files(root=ROOT) -> dict[str, Path]:
 
 
 def layer_of(module: str) -> int | None:
-    """The row of :data:`LAYERS` that places ``module``, or ``None``."""
+    """The row of :data:`LAYERS` of ``module``'s subpackage (its first name: ``core`` for
+    ``core.model``), or ``None``."""
     for row, names in enumerate(LAYERS):
-        if any(fnmatch.fnmatchcase(module, name) for name in names):
+        if module.split(".")[0] in names:
             return row
     return None
 
@@ -138,35 +137,41 @@ def test_no_module_imports_a_higher_layer_or_a_cycle():
 def test_the_graph_sees_every_form_of_import(tmp_path):
     """An upward import in any of the forms the package uses is found (so the test above can fail)."""
     package = tmp_path / PACKAGE
-    (package / "exercises").mkdir(parents=True)
-    for name in ("__init__", "runtime", "training", "kernels", "encoding", "neurons", "model"):
-        (package / f"{name}.py").write_text("")
-    (package / "exercises" / "__init__.py").write_text("")
-    (package / "runtime.py").write_text("from .training import fit\n")
-    (package / "kernels.py").write_text("def f():\n    from . import model\n")
-    (package / "encoding.py").write_text("import snn_helpers.training\n")
-    (package / "neurons.py").write_text("from snn_helpers.model import SNN\n")
-    (package / "exercises" / "nir.py").write_text("from ..encoding import x\nfrom . import y\n")
-    (package / "model.py").write_text("from snn_helpers import fit\n")
+    for folder in ("system", "engine", "core", "course", "course/exercises"):
+        (package / folder).mkdir(parents=True)
+        (package / folder / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    files = {
+        "system/runtime.py": "from ..core.training import fit\n",
+        "engine/kernels.py": "def f():\n    from ..core import model\n",
+        "core/encoding.py": "import snn_helpers.course.widgets\n",
+        "core/neurons.py": "from snn_helpers.course.widgets import x\n",
+        "core/model.py": "from snn_helpers import fit\nfrom . import neurons\n",
+        "core/training.py": "", "course/widgets.py": "",
+        "course/exercises/nir.py": "from ...core.encoding import x\nfrom . import y\n",
+    }
+    for name, text in files.items():
+        (package / name).write_text(text)
     graph = import_graph(package)
-    assert graph["exercises.nir"] == {"encoding", "exercises"}
+    assert graph["course.exercises.nir"] == {"core.encoding", "course.exercises"}
+    assert graph["core.model"] == {"__init__", "core.neurons"}
     found = violations(graph)
-    assert "runtime (layer 0) imports training (layer 4)" in found
-    assert "kernels (layer 1) imports model (layer 3)" in found
-    assert "encoding (layer 2) imports training (layer 4)" in found
-    assert "neurons (layer 2) imports model (layer 3)" in found
-    assert "model (layer 3) imports __init__ (layer 6)" in found
-    (package / "training.py").write_text("from .compare import x\n")
-    (package / "compare.py").write_text("from .training import y\n")
-    assert any(line.startswith("import cycle: compare -> training -> compare") for line in violations(
+    assert "system.runtime (layer 0) imports core.training (layer 2)" in found
+    assert "engine.kernels (layer 1) imports core.model (layer 2)" in found
+    assert "core.encoding (layer 2) imports course.widgets (layer 4)" in found
+    assert "core.neurons (layer 2) imports course.widgets (layer 4)" in found
+    assert "core.model (layer 2) imports __init__ (layer 5)" in found
+    (package / "core" / "training.py").write_text("from .model import x\n")
+    (package / "core" / "model.py").write_text("from .training import y\n")
+    assert any(line.startswith("import cycle: core.model -> core.training -> core.model") for line in violations(
         import_graph(package)))
 
 
-@pytest.mark.parametrize("module", ["neurons", "encoding"])
+@pytest.mark.parametrize("module", ["core.neurons", "core.encoding"])
 def test_low_layers_load_without_the_training_loop(module):
     """Importing a low module runs none of training, checkpoint or the progress bar (``tqdm.auto``),
     also through the package's ``__init__``. (``torch`` itself imports plain ``tqdm``.)"""
-    unwanted = ("tqdm.auto", f"{PACKAGE}.training", f"{PACKAGE}.checkpoint")
+    unwanted = ("tqdm.auto", f"{PACKAGE}.core.training", f"{PACKAGE}.core.checkpoint")
     code = f"import sys, {PACKAGE}.{module}; print(sorted(m for m in sys.modules if m in {unwanted!r}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=ROOT.parent).stdout

@@ -35,8 +35,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from snn_helpers.data import MNISTDataError, ensure_mnist
-from snn_helpers.paths import PROJECT_ROOT, data_dir
+from snn_helpers.core.data import MNISTDataError, ensure_mnist
+from snn_helpers.system.paths import PROJECT_ROOT, data_dir
 
 pytestmark = pytest.mark.slow
 
@@ -193,7 +193,7 @@ def test_feedback_holds_only_the_reports_thanks_to_the_ignore_list(course):
 
 def test_make_student_writes_what_nbgrader_releases(course, tmp_path):
     root, _ = course
-    from snn_helpers.student import write_student_notebooks  # what `make student` runs
+    from snn_helpers.course.student import write_student_notebooks  # what `make student` runs
     write_student_notebooks([root / "source" / ASSIGNMENT / name for name in NOTEBOOKS], tmp_path)
     for name in NOTEBOOKS:
         ours = nbformat.read(tmp_path / name, as_version=4)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from snn_helpers import LIF, SURROGATES, spike
-from snn_helpers.neurons import after_reset
+from snn_helpers.core.neurons import after_reset
 
 # The smooth functions whose derivatives the surrogates claim to be (slope k, x = mem - threshold).
 PRIMITIVES = {

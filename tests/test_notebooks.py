@@ -14,8 +14,10 @@ import nbformat
 import pytest
 
 import snn_helpers
-from snn_helpers import encoding, handoff, neurons, plots, runner, training, widgets
-from snn_helpers.paths import PROJECT_ROOT
+from snn_helpers.core import encoding, neurons, training
+from snn_helpers.course import handoff, runner, widgets
+from snn_helpers.analysis import plots
+from snn_helpers.system.paths import PROJECT_ROOT
 
 NUMBERED = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NOTEBOOKS = NUMBERED + sorted((PROJECT_ROOT / "notebooks").glob("A[0-9]_*.ipynb"))  # then the appendices

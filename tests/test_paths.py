@@ -1,11 +1,11 @@
-"""The path rules of ``snn_helpers.paths``: quick mode read in one place, folders named without being made."""
+"""The path rules of ``snn_helpers.system.paths``: quick mode read in one place, folders named without being made."""
 import subprocess
 import sys
 
 import pytest
 
-from snn_helpers import paths
-from snn_helpers.paths import PROJECT_ROOT
+from snn_helpers.system import paths
+from snn_helpers.system.paths import PROJECT_ROOT
 
 
 @pytest.mark.parametrize("env, explicit, expected", [
@@ -42,8 +42,8 @@ def test_naming_a_folder_does_not_make_it(tmp_path, monkeypatch):
 
 
 def test_the_runner_and_the_site_load_without_ipython():
-    """The pre-render protocol lives in ``snn_helpers.prerender``, so reading it loads no IPython."""
-    code = ("import sys, snn_helpers.runner, snn_helpers.site; "
+    """The pre-render protocol lives in ``snn_helpers.course.prerender``, so reading it loads no IPython."""
+    code = ("import sys, snn_helpers.course.runner, snn_helpers.course.site; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'IPython', 'ipywidgets'}))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           cwd=PROJECT_ROOT, check=True)

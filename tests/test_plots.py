@@ -16,8 +16,8 @@ from PIL import Image  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 
 from snn_helpers import LIF, SURROGATES  # noqa: E402
-from snn_helpers import plots  # noqa: E402
-from snn_helpers.encoding import delta_encode, latency_encode  # noqa: E402
+from snn_helpers.analysis import plots  # noqa: E402
+from snn_helpers.core.encoding import delta_encode, latency_encode  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +85,7 @@ def test_lif_trace_drops_to_zero_at_each_spike_for_a_reset_to_zero():
 
 def test_lif_trace_of_a_subtracting_neuron_keeps_the_surplus():
     """A subtracting neuron drops by θ, never to a false zero; the trace draws what LIF computed."""
-    from snn_helpers.widgets import lif_response
+    from snn_helpers.course.widgets import lif_response
 
     currents = torch.full((6,), 0.7)
     fired, potentials = lif_response(currents, beta=1.0, threshold=1.0, reset="subtract")

@@ -7,14 +7,14 @@ import pytest
 import torch
 
 from snn_helpers import SNN, fit
-from snn_helpers.checkpoint import CheckpointError, load_checkpoint, read_settings
+from snn_helpers.core.checkpoint import CheckpointError, load_checkpoint, read_settings
 from snn_helpers.cli import main
-from snn_helpers.data import sha256_of
-from snn_helpers.handoff import model_from_checkpoint
-from snn_helpers.recipes import RECIPES, get_recipe, run_recipe
-from snn_helpers.settings import TrainSettings
-from snn_helpers.shipped import check_accuracy, export_model
-from snn_helpers.training import lr_factor
+from snn_helpers.core.data import sha256_of
+from snn_helpers.course.handoff import model_from_checkpoint
+from snn_helpers.core.recipes import RECIPES, get_recipe, run_recipe
+from snn_helpers.core.settings import TrainSettings
+from snn_helpers.course.shipped import check_accuracy, export_model
+from snn_helpers.core.training import lr_factor
 
 
 def test_baseline_recipe_is_the_seed_projects_and_improved_keeps_what_the_issue_fixes():
@@ -133,7 +133,7 @@ def test_train_command_prints_every_seed_and_the_mean(capsys):
 def test_train_command_step_loop_never_uses_the_fused_path(monkeypatch, capsys):
     def refuse(*args):
         raise AssertionError("the fused LIF ran")
-    monkeypatch.setattr("snn_helpers.neurons.FusedLIF.apply", refuse)
+    monkeypatch.setattr("snn_helpers.core.neurons.FusedLIF.apply", refuse)
     args = ["train", "--epochs", "1", "--train-limit", "128", "--test-limit", "64", "--no-progress"]
     with pytest.raises(AssertionError, match="fused LIF"):
         main(args)

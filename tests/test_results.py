@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from snn_helpers import cli, results
+from snn_helpers import cli
+from snn_helpers.course import results
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

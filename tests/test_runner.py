@@ -9,9 +9,10 @@ import pytest
 import torch
 from nbclient.exceptions import CellExecutionError
 
-from snn_helpers import SNN, handoff, runner
-from snn_helpers.checkpoint import save_checkpoint
-from snn_helpers.paths import PROJECT_ROOT
+from snn_helpers import SNN
+from snn_helpers.course import handoff, runner
+from snn_helpers.core.checkpoint import save_checkpoint
+from snn_helpers.system.paths import PROJECT_ROOT
 
 
 def write_notebook(path, *sources):

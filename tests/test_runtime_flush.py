@@ -1,15 +1,16 @@
-"""Subnormals flushed inside :func:`snn_helpers.cpu.subnormals_flushed` (on the calling thread and on
+"""Subnormals flushed inside :func:`snn_helpers.engine.cpu.subnormals_flushed` (on the calling thread and on
 torch's OpenMP pool, which the compiled kernels share), the caller's setting back afterwards, and the
-package's work running inside :func:`snn_helpers.cpu.computing`. No timing here."""
+package's work running inside :func:`snn_helpers.engine.cpu.computing`. No timing here."""
 import pytest
 import torch
 from torch import nn
 
-from snn_helpers import BatchLoader, kernels, predict
-from snn_helpers.settings import TrainSettings
-from snn_helpers.training import run_epochs
-from snn_helpers.cpu import computing, flushes_subnormals, subnormals_flushed, threads_at_most
-from snn_helpers.widgets import inference_demo
+from snn_helpers import BatchLoader, predict
+from snn_helpers.engine import kernels
+from snn_helpers.core.settings import TrainSettings
+from snn_helpers.core.training import run_epochs
+from snn_helpers.engine.cpu import computing, flushes_subnormals, subnormals_flushed, threads_at_most
+from snn_helpers.course.widgets import inference_demo
 
 TINY = torch.finfo(torch.float32).tiny  # the smallest normal float32 number; TINY / 2 is subnormal
 needs_library = pytest.mark.usefixtures("kernel_library")  # skipped where no C compiler builds the kernels

@@ -1,4 +1,4 @@
-"""This process's share of the machine (:func:`snn_helpers.threads.thread_share`) from each limit,
+"""This process's share of the machine (:func:`snn_helpers.system.threads.thread_share`) from each limit,
 with fake cgroup files under a temporary root, and the spinning of OpenMP's idle threads shortened
 where the package starts processes. No timing here."""
 import os
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from snn_helpers.runner import kernel_environment
-from snn_helpers.threads import SPIN_COUNT, cpu_limits, quiet_spinning, thread_share
+from snn_helpers.course.runner import kernel_environment
+from snn_helpers.system.threads import SPIN_COUNT, cpu_limits, quiet_spinning, thread_share
 
 ROOT = Path(__file__).resolve().parents[1]
 

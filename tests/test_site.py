@@ -37,10 +37,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 import pytest  # noqa: E402
 
-from snn_helpers import plots, site, widgets  # noqa: E402
-from snn_helpers.paths import PROJECT_ROOT  # noqa: E402
-from snn_helpers.runner import notebook_paths  # noqa: E402
-from snn_helpers.widgets import SLIDER_MIME, lif_demo, prerender, prerender_values, slider_panel  # noqa: E402
+from snn_helpers.analysis import plots
+from snn_helpers.course import site, widgets  # noqa: E402
+from snn_helpers.system.paths import PROJECT_ROOT  # noqa: E402
+from snn_helpers.course.runner import notebook_paths  # noqa: E402
+from snn_helpers.course.widgets import SLIDER_MIME, lif_demo, prerender, prerender_values, slider_panel  # noqa: E402
 
 SHOTS = PROJECT_ROOT / "test-output" / "site"
 
@@ -161,10 +162,10 @@ def test_home_page_without_a_guide_or_a_readable_time():
 
 def test_local_links_point_repository_links_at_the_site():
     text = ("see [01](../notebooks/01_spike_encoding.ipynb), [02](notebooks/02_x.ipynb), ![f](../img/a.png), "
-            "[the README](../README.md), [checks](../snn_helpers/exercises/), [web](https://x.org/a), [up](#top)")
+            "[the README](../README.md), [checks](../snn_helpers/course/exercises/), [web](https://x.org/a), [up](#top)")
     assert site.local_links(text) == (
         "see [01](01_spike_encoding.ipynb), [02](02_x.ipynb), ![f](img/a.png), [the README](index.md), "
-        "checks (`snn_helpers/exercises/` in the repository), [web](https://x.org/a), [up](#top)")
+        "checks (`snn_helpers/course/exercises/` in the repository), [web](https://x.org/a), [up](#top)")
 
 
 def test_estimated_time_and_title_are_read_from_the_opening_cells():

@@ -5,11 +5,12 @@ import re
 import pytest
 import torch
 
-from snn_helpers import SURROGATES, kernels
+from snn_helpers import SURROGATES
+from snn_helpers.engine import kernels
 from snn_helpers.cli import build_parser
-from snn_helpers.neurons import FusedLIF
-from snn_helpers.recipes import RECIPES
-from snn_helpers.surrogates import REGISTRY
+from snn_helpers.core.neurons import FusedLIF
+from snn_helpers.core.recipes import RECIPES
+from snn_helpers.engine.surrogates import REGISTRY
 
 
 def _c_table() -> list[str]:
@@ -23,7 +24,8 @@ def _c_table() -> list[str]:
 
 
 def test_the_surrogate_table_has_one_name():
-    from snn_helpers import neurons, surrogates
+    from snn_helpers.core import neurons
+    from snn_helpers.engine import surrogates
     assert SURROGATES is neurons.SURROGATES is surrogates.SURROGATES
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from snn_helpers import SNN, poisson_encode
-from snn_helpers.timesteps import accuracy_by_steps, decisions_by_steps, plot_accuracy_by_steps
+from snn_helpers.analysis.timesteps import accuracy_by_steps, decisions_by_steps, plot_accuracy_by_steps
 
 matplotlib.use("Agg")
 

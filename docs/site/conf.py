@@ -1,12 +1,12 @@
 """Sphinx settings of the course website; ``python -m snn_helpers site`` (``make site``) runs it.
 
-The sources are a staging folder that ``snn_helpers.site`` writes from the
+The sources are a staging folder that ``snn_helpers.course.site`` writes from the
 executed notebooks, so nothing is executed here. Every script, style and font
 the pages load is copied into the site: no page asks another host for anything.
 """
 import os
 
-# snn_helpers.site.build_site names the folder of its checked MathJax copy (build/vendor/mathjax-*/).
+# snn_helpers.course.site.build_site names the folder of its checked MathJax copy (build/vendor/mathjax-*/).
 MATHJAX_DIR = os.environ.get("SNN_SITE_MATHJAX")
 if not MATHJAX_DIR:
     raise RuntimeError("build the site with `python -m snn_helpers site` (make site), which sets SNN_SITE_MATHJAX")

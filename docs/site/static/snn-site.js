@@ -1,12 +1,12 @@
 // The course website's own script: pre-rendered sliders and animations that can be stopped.
 //
-// Sliders (snn_helpers.site.slider_html): the range input picks which of the figures drawn in
+// Sliders (snn_helpers.course.site.slider_html): the range input picks which of the figures drawn in
 // advance is shown, with the line the notebook printed for that value. The input is an ordinary
 // <input type=range>, so the arrow keys, Home and End move it; aria-valuetext gives a screen reader
 // the value it stands for, and a polite live region reads out the printed line.
 //
 // Animations (every GIF on a page): a button beside each one stops it (showing its last frame,
-// <name>-still.png, which snn_helpers.site.write_stills writes) and plays it again. A reader who
+// <name>-still.png, which snn_helpers.course.site.write_stills writes) and plays it again. A reader who
 // asks the system for reduced motion (prefers-reduced-motion) gets the still frame first.
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll(".snn-slider").forEach((panel) => {

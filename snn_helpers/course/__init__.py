@@ -1,0 +1,1 @@
+"""The course around the library: the shipped model, what one notebook hands to the next, the slider demos and their pre-rendering, the exercises' checks, the notebook runner, the student copies, the website, the lab's timing and the results file the README quotes."""
