@@ -20,8 +20,6 @@ DISTRIBUTION = {"PIL": "pillow", "IPython": "ipython", "yaml": "pyyaml"}
 # the extras each subpackage (or top-level module) may use, besides the project's dependencies
 EXTRAS_OF = {"system": [], "engine": [], "core": [], "analysis": ["analysis"], "interop": ["nir"],
              "course": ["course", "site"], "cli": ["course", "site", "nir"], "__main__": [], "__init__": []}
-# imported only where a test or a function's example asks for it, never by the package's own work
-EXAMPLE_ONLY = {"snntorch"}
 
 
 def _name(requirement: str) -> str:
@@ -65,7 +63,7 @@ def test_every_import_of_a_subpackage_is_declared_for_it():
     for path in sorted(PACKAGE.rglob("*.py")):
         part = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
         allowed = base.union(*(extras[extra] for extra in EXTRAS_OF[part]))
-        for name in sorted(_third_party_imports(path) - EXAMPLE_ONLY):
+        for name in sorted(_third_party_imports(path)):
             if DISTRIBUTION.get(name, name).lower() not in allowed:
                 missing.append(f"{path.relative_to(ROOT)} imports {name}, which {part!r} does not declare")
     assert not missing, "\n".join(missing)
