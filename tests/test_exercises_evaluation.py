@@ -6,7 +6,7 @@ from notebook_solutions import assert_ladder, assert_refused
 from notebook_solutions import solution as notebook_solution
 
 from snn_helpers.course.exercises.evaluation import check_confusion, check_predict_with_ties
-from snn_helpers.analysis.plots import confusion_counts, top_classes
+from snn_helpers.core.readout import confusion_counts, top_classes
 
 
 def solution(grade_id: str):

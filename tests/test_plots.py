@@ -17,6 +17,7 @@ from matplotlib.colors import to_rgb  # noqa: E402
 
 from snn_helpers import LIF, SURROGATES  # noqa: E402
 from snn_helpers.analysis import plots  # noqa: E402
+from snn_helpers.core import readout  # noqa: E402
 from snn_helpers.core.encoding import delta_encode, latency_encode  # noqa: E402
 
 
@@ -122,7 +123,7 @@ def test_confusion_counts_match_a_plain_count():
     gen = torch.Generator().manual_seed(0)
     truth = torch.randint(0, 10, (300,), generator=gen)
     preds = torch.randint(0, 10, (300,), generator=gen)
-    table = plots.confusion_counts(preds, truth)
+    table = readout.confusion_counts(preds, truth)
     for i in range(10):
         for j in range(10):
             assert table[i, j] == int(((truth == i) & (preds == j)).sum())
@@ -136,7 +137,7 @@ def test_confusion_counts_match_a_plain_count():
 ])
 def test_confusion_counts_rejects_bad_labels(preds, truth, error):
     with pytest.raises(error):
-        plots.confusion_counts(preds, truth)
+        readout.confusion_counts(preds, truth)
 
 
 def test_output_traces_one_panel_per_neuron_with_its_spike_count():
@@ -201,10 +202,10 @@ def test_animation_rejects_unknown_format(tmp_path):
 ])
 def test_ties_are_named_as_ties(counts, leaders, words, note):
     counts = torch.tensor(counts, dtype=torch.float32)
-    assert plots.top_classes(counts) == leaders
+    assert readout.top_classes(counts) == leaders
     assert leaders[0] == int(counts.argmax())  # the class argmax names is the first of them
-    assert plots.describe_leader(counts) == words
-    assert plots.tie_note(counts) == note
+    assert readout.describe_leader(counts) == words
+    assert readout.tie_note(counts) == note
 
 
 def test_spike_count_animation_titles_show_ties(tmp_path, monkeypatch):

@@ -40,7 +40,8 @@ from ..system._checks import check_choice, check_float, check_int, check_module,
 from ..engine.cpu import computing
 from ..core.encoding import CODE_NAMES, encode, poisson_encode
 from ..core.neurons import LIF, RESETS
-from ..analysis.plots import code_rows, figure_description, lif_trace, spike_count_bars, tie_note, top_classes
+from ..analysis.plots import code_rows, figure_description, lif_trace, spike_count_bars
+from ..core.readout import tie_note, top_classes
 from .prerender import PRERENDER_ENV, SLIDER_MIME, prerender_requested  # PRERENDER_ENV: also importable from here
 
 RANGES = {

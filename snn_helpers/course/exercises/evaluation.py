@@ -1,15 +1,16 @@
 """Checks for notebook 04's exercises: the confusion matrix by hand, and predictions that admit ties.
 
 Each check builds its own small inputs from a fixed generator, compares the
-student's answer with the library's (:func:`snn_helpers.analysis.plots.confusion_counts`,
-``argmax`` and :func:`snn_helpers.analysis.plots.top_classes`) and says in words what
+student's answer with the library's (:func:`snn_helpers.core.readout.confusion_counts`,
+``argmax`` and :func:`snn_helpers.core.readout.top_classes`) and says in words what
 differs.
 """
 from __future__ import annotations
 
 import torch
 
-from ...analysis.plots import confusion_counts, confusion_matrix, describe_leader, tie_note, top_classes
+from ...analysis.plots import confusion_matrix
+from ...core.readout import confusion_counts, describe_leader, tie_note, top_classes
 from . import attempt, exercise, expect, fail, passed, reword
 
 __all__ = ["check_confusion", "check_predict_with_ties"]
@@ -77,7 +78,7 @@ def check_confusion(confusion_by_hand) -> None:
         preds, truth = _random_labels(n, used, seed)
         table = attempt(confusion_by_hand, preds.clone(), truth.clone(), num_classes)
         _check_table(table, preds, truth, num_classes)
-    passed(f"your confusion matrix matches plots.confusion_counts on {cases[0][0]} random predictions, "
+    passed(f"your confusion matrix matches readout.confusion_counts on {cases[0][0]} random predictions, "
            f"and keeps empty rows when num_classes is larger than the classes seen")
 
 
