@@ -18,10 +18,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..system._checks import (check_device, check_float, check_generator, check_int, check_loader, check_module,
+from ..system._checks import (check_device, check_float, check_int, check_loader, check_module,
                       check_sizes, check_tensor)
 from ..engine.cpu import computing
-from ..core.encoding import encode_batch
+from ..core.inference import over_batches
 from ..system.runtime import get_device
 from ..core.settings import TrainSettings
 from ..core.training import run_epochs
@@ -177,8 +177,6 @@ def synaptic_ops(layer_inputs: list[torch.Tensor], fan_outs: list[int]) -> list[
     return ops
 
 
-@torch.no_grad()
-@computing()
 def snn_activity(model, loader, num_steps: int = 10, *, generator: torch.Generator | None = None,
                  device: torch.device | None = None) -> dict:
     """Spike statistics of an SNN over a loader, per image.
@@ -198,25 +196,18 @@ def snn_activity(model, loader, num_steps: int = 10, *, generator: torch.Generat
     (['input', 'layer 1', 'layer 2'], 72, 2)
     """
     check_module("model", model)
-    check_loader("loader", loader)
-    num_steps = check_int("num_steps", num_steps, 1)
-    check_generator("generator", generator)
-    device = check_device("device", device) or get_device()
-    model.to(device).eval()
     fan_outs = [fc.out_features for fc in model.fcs]
-    spike_sums, synop_sums, n_images = None, None, 0
-    for images, _ in loader:
-        x, pixels = encode_batch(images, num_steps, generator, device)  # only lit pixels: the rest never fire
+    totals = {}
+
+    def step(x, pixels, _labels):  # only lit pixels are encoded: the rest never fire
         _, rec = model(x, pixels, record=True)
         layer_spikes = [x, *rec["spikes"]]  # layer l's input spikes are layer_spikes[l]
-        batch = x.shape[1]
         sums = torch.tensor([s.sum().item() for s in layer_spikes], dtype=torch.float64)
         ops = torch.tensor(synaptic_ops(layer_spikes[:len(fan_outs)], fan_outs), dtype=torch.float64)
-        spike_sums = sums if spike_sums is None else spike_sums + sums
-        synop_sums = ops * batch if synop_sums is None else synop_sums + ops * batch
-        n_images += batch
-    if n_images == 0:
-        raise ValueError("loader must yield at least one batch")
+        totals["spikes"] = sums + totals.get("spikes", 0)
+        totals["synops"] = ops * x.shape[1] + totals.get("synops", 0)
+    n_images = over_batches(model, loader, num_steps, step, generator=generator, device=device)
+    spike_sums, synop_sums = totals["spikes"], totals["synops"]
     widths = [model.sizes[0], *fan_outs][:len(spike_sums)]
     return {
         "layers": ["input"] + [f"layer {i}" for i in range(1, len(spike_sums))],

@@ -10,15 +10,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 
-from ..system._checks import check_device, check_generator, check_int, check_loader, check_module
-from ..engine.cpu import computing
-from ..core.encoding import encode_batch
+from ..system._checks import check_int
+from ..core.inference import over_batches
 from .plots import BLUE, VERMILION, subplots
-from ..system.runtime import get_device
 
 
-@torch.no_grad()
-@computing()
 def decisions_by_steps(model, loader, max_steps: int = 50, *, generator: torch.Generator | None = None,
                        device: torch.device | None = None) -> dict:
     """How the read-out decides with ``num_steps`` = 1, 2, ..., ``max_steps`` (entry ``t - 1`` for ``t`` steps).
@@ -42,24 +38,17 @@ def decisions_by_steps(model, loader, max_steps: int = 50, *, generator: torch.G
     >>> sorted(result), len(result["accuracy"])
     (['accuracy', 'firing', 'silent', 'tied'], 4)
     """
-    check_module("model", model)
-    check_loader("loader", loader)
     max_steps = check_int("max_steps", max_steps, 1)
-    check_generator("generator", generator)
-    device = check_device("device", device) or get_device()
-    model.to(device).eval()
     sums = {key: torch.zeros(max_steps, dtype=torch.float64) for key in ("accuracy", "tied", "silent", "firing")}
-    total = 0
-    for images, labels in loader:
-        running = model.running_scores(*encode_batch(images, max_steps, generator, device)).cpu()  # [T, B, C]
+
+    def step(x, pixels, labels):
+        running = model.running_scores(x, pixels).cpu()  # [T, B, C]
         top = running.max(2, keepdim=True).values
         sums["accuracy"] += (running.argmax(2) == labels).sum(1)
         sums["tied"] += ((running == top).sum(2) > 1).sum(1)
         sums["silent"] += (top.squeeze(2) == 0).sum(1)
         sums["firing"] += (running > 0).sum((1, 2))
-        total += len(labels)
-    if total == 0:
-        raise ValueError("loader must yield at least one batch")
+    total = over_batches(model, loader, max_steps, step, generator=generator, device=device, steps_name="max_steps")
     return {key: (value / total).tolist() for key, value in sums.items()}
 
 

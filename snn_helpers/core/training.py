@@ -22,6 +22,7 @@ from .checkpoint import (RESUME_KEYS, check_checkpoint_path, check_match, load_c
                          rng_state, save_checkpoint, set_rng_state, settings_payload)
 from ..engine.cpu import computing
 from .encoding import encode_batch
+from .inference import over_batches
 from ..system.runtime import get_device
 from .settings import SCHEDULES, ModelSettings, TrainSettings
 
@@ -199,8 +200,6 @@ def run_epochs(model: nn.Module, train_loader, forward, optimizer: torch.optim.O
     return history
 
 
-@torch.no_grad()
-@computing()
 def predict(model: nn.Module, loader, num_steps: int = 10, *, generator: torch.Generator | None = None,
             device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Predicted and true labels ``([N], [N])`` over a loader; prediction = most output spikes.
@@ -217,16 +216,12 @@ def predict(model: nn.Module, loader, num_steps: int = 10, *, generator: torch.G
     >>> preds.shape, truth.tolist()
     (torch.Size([3]), [4, 5, 6])
     """
-    check_module("model", model)
-    check_loader("loader", loader)
-    num_steps = check_int("num_steps", num_steps, 1)
-    check_generator("generator", generator)
-    device = check_device("device", device) or get_device()
-    model.to(device).eval()
     preds, truth = [], []
-    for images, labels in loader:
-        preds.append(model.scores(*encode_batch(images, num_steps, generator, device)).argmax(1).cpu())
+
+    def step(x, pixels, labels):
+        preds.append(model.scores(x, pixels).argmax(1).cpu())
         truth.append(labels)
+    over_batches(model, loader, num_steps, step, generator=generator, device=device)
     return torch.cat(preds), torch.cat(truth)
 
 

@@ -1,0 +1,66 @@
+"""The one inference loop over a loader: checked arguments, eval mode, no gradients, and the
+caller's model given back as it came.
+
+:func:`over_batches` runs a function on every batch of Poisson-encoded images and gives the model
+back in the mode (train or eval) and on the device it had, also when the function raises.
+:func:`~snn_helpers.core.training.predict`, :func:`~snn_helpers.analysis.compare.snn_activity`
+and :func:`~snn_helpers.analysis.timesteps.decisions_by_steps` are built on it.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+from ..engine.cpu import computing
+from ..system._checks import check_device, check_generator, check_int, check_loader, check_module
+from ..system.runtime import get_device
+from .encoding import encode_batch
+
+
+def over_batches(model: nn.Module, loader, num_steps: int, step: Callable, *,
+                 generator: torch.Generator | None = None, device: torch.device | None = None,
+                 steps_name: str = "num_steps") -> int:
+    """Call ``step(x, pixels, labels)`` for every batch of ``loader``; return how many images there were.
+
+    Each batch's images are Poisson-encoded for ``num_steps`` steps on ``device``
+    (:func:`~snn_helpers.core.encoding.encode_batch`: ``x [T, B, P]`` and ``pixels``, the
+    lit pixels' indices); ``step`` runs under ``torch.no_grad()``, with the model in eval mode on
+    ``device``, and with subnormals flushed and this process's share of the threads
+    (:func:`~snn_helpers.engine.cpu.computing`). Afterwards, also when ``step`` raises, the model
+    is back in the mode and on the device it had.
+
+    model: an ``nn.Module`` (an :class:`~snn_helpers.core.model.SNN`); loader: yields
+    ``(images [B, 1, 28, 28] in [0, 1], labels)``, at least one batch; num_steps: ``>= 1``
+    (``steps_name`` names it in the error); generator draws the Poisson input; device: where to
+    run (default: the GPU if there is one).
+
+    >>> from snn_helpers import SNN
+    >>> model = SNN((784, 8, 10)).train()
+    >>> shapes = []
+    >>> over_batches(model, [(torch.rand(3, 1, 28, 28), None)], 4, lambda x, pixels, labels: shapes.append(x.shape),
+    ...              device="cpu")
+    3
+    >>> shapes[0][:2], model.training  # 4 steps of 3 images; the model is in train mode again
+    (torch.Size([4, 3]), True)
+    """
+    check_module("model", model)
+    check_loader("loader", loader)
+    num_steps = check_int(steps_name, num_steps, 1)
+    check_generator("generator", generator)
+    device = check_device("device", device) or get_device()
+    was_training = model.training
+    where = next(model.parameters(), torch.empty(0)).device
+    images_seen = 0
+    try:
+        model.to(device).eval()
+        with computing(), torch.no_grad():
+            for images, labels in loader:
+                step(*encode_batch(images, num_steps, generator, device), labels)
+                images_seen += len(images)
+    finally:
+        model.to(where).train(was_training)
+    if images_seen == 0:
+        raise ValueError("loader must yield at least one batch")
+    return images_seen
