@@ -82,24 +82,33 @@ def test_fit_and_predict_leave_out_the_pixels_black_in_the_whole_batch(loaders, 
     assert len(lit) < 0.8 * 784  # MNIST's black border is left out
 
 
-@pytest.mark.parametrize("entry", ["predict", "snn_activity", "decisions_by_steps"])
+@pytest.mark.parametrize("entry", ["predict", "snn_activity", "decisions_by_steps", "evaluate_ann", "ann_activity"])
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_inference_gives_the_model_back_in_its_mode_also_when_it_raises(entry, mode):
-    from snn_helpers.analysis.compare import snn_activity
+    from snn_helpers.analysis.compare import ANN, ann_activity, evaluate_ann, snn_activity
     from snn_helpers.analysis.timesteps import decisions_by_steps
-    run = {"predict": predict, "snn_activity": snn_activity, "decisions_by_steps": decisions_by_steps}[entry]
-    model = SNN((784, 8, 10)).train(mode == "train")
+    if entry in ("evaluate_ann", "ann_activity"):
+        model, steps = ANN((784, 8, 10)), ()
+        run = {"evaluate_ann": evaluate_ann, "ann_activity": ann_activity}[entry]
+    else:
+        model, steps = SNN((784, 8, 10)), (3,)
+        run = {"predict": predict, "snn_activity": snn_activity, "decisions_by_steps": decisions_by_steps}[entry]
+    model.train(mode == "train")
     batches = [(torch.rand(2, 1, 28, 28), torch.tensor([1, 2]))]
-    run(model, batches, 3, device="cpu")
+    run(model, batches, *steps, device="cpu")
     assert model.training == (mode == "train") and torch.is_grad_enabled()
 
     def broken():
         yield torch.rand(2, 1, 28, 28), torch.tensor([1, 2])
         raise RuntimeError("the loader broke")
     seen = []
-    original = model.forward
-    model.forward = lambda *a, **k: seen.append(model.training) or original(*a, **k)
+    if steps:  # the SNN's layers compute with their weights, not by calling the Linear modules
+        original = model.forward
+        model.forward = lambda *a, **k: seen.append(model.training) or original(*a, **k)
+    else:  # ann_activity calls the ANN's modules one by one
+        first = next(m for m in model.modules() if isinstance(m, torch.nn.Linear))
+        first.register_forward_pre_hook(lambda module, inputs: seen.append(model.training))
     with pytest.raises(RuntimeError, match="the loader broke"):
-        run(model, broken(), 3, device="cpu")
+        run(model, broken(), *steps, device="cpu")
     assert seen == [False]  # it ran in eval mode ...
     assert model.training == (mode == "train")  # ... and the caller's mode came back

@@ -20,7 +20,6 @@ from torch import nn
 
 from ..system._checks import (check_device, check_float, check_int, check_loader, check_module,
                       check_sizes, check_tensor)
-from ..engine.cpu import computing
 from ..core.inference import over_batches
 from ..system.runtime import get_device
 from ..core.settings import TrainSettings
@@ -83,8 +82,6 @@ def fit_ann(model: nn.Module, train_loader, epochs: int = 5, lr: float = 1e-3, *
     return run_epochs(model, train_loader, logits, optimizer, settings, device=device)
 
 
-@torch.no_grad()
-@computing()
 def evaluate_ann(model: nn.Module, loader, *, device: torch.device | None = None) -> float:
     """Accuracy in [0, 1] of an ANN over a loader: the fraction of images whose largest logit names the label.
 
@@ -95,19 +92,14 @@ def evaluate_ann(model: nn.Module, loader, *, device: torch.device | None = None
     >>> evaluate_ann(ANN((784, 10)), [(torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 2, 3]))], device="cpu")
     0.0
     """
-    check_module("model", model)
-    check_loader("loader", loader)
-    device = check_device("device", device) or get_device()
-    model.to(device).eval()
-    correct = total = 0
-    for images, labels in loader:
-        correct += (model(images.to(device)).argmax(1).cpu() == labels).sum().item()
-        total += len(labels)
-    return correct / max(total, 1)
+    correct = []
+
+    def step(images, labels):
+        correct.append((model(images).argmax(1).cpu() == labels).sum().item())
+    images = over_batches(model, loader, None, step, device=device)
+    return sum(correct) / images
 
 
-@torch.no_grad()
-@computing()
 def ann_activity(model: ANN, loader, *, device: torch.device | None = None) -> dict:
     """How sparse the inputs of each of the ANN's weight layers are, over a loader.
 
@@ -123,23 +115,17 @@ def ann_activity(model: ANN, loader, *, device: torch.device | None = None) -> d
     (1.0, 3136.0)
     """
     check_module("model", model)
-    check_loader("loader", loader)
-    device = check_device("device", device) or get_device()
-    model.to(device).eval()
     linears = [m for m in model if isinstance(m, nn.Linear)]
     nonzero = torch.zeros(len(linears), dtype=torch.float64)
-    n_images = 0
-    for images, _ in loader:
-        x = images.to(device)
+
+    def step(x, _labels):
         seen = 0
         for module in model:
             if isinstance(module, nn.Linear):
                 nonzero[seen] += (x != 0).sum().item()
                 seen += 1
             x = module(x)
-        n_images += len(images)
-    if n_images == 0:
-        raise ValueError("loader must yield at least one batch")
+    n_images = over_batches(model, loader, None, step, device=device)
     per_image = nonzero / n_images
     return {"active": [(n / m.in_features).item() for n, m in zip(per_image, linears)],
             "macs_skipping_zeros": [(n * m.out_features).item() for n, m in zip(per_image, linears)]}

@@ -1,10 +1,13 @@
 """The one inference loop over a loader: checked arguments, eval mode, no gradients, and the
 caller's model given back as it came.
 
-:func:`over_batches` runs a function on every batch of Poisson-encoded images and gives the model
-back in the mode (train or eval) and on the device it had, also when the function raises.
-:func:`~snn_helpers.core.training.predict`, :func:`~snn_helpers.analysis.compare.snn_activity`
-and :func:`~snn_helpers.analysis.timesteps.decisions_by_steps` are built on it.
+:func:`over_batches` runs a function on every batch (of Poisson-encoded images for an SNN, of
+images for an ANN) and gives the model back in the mode (train or eval) and on the device it had,
+also when the function raises. :func:`~snn_helpers.core.training.predict`,
+:func:`~snn_helpers.analysis.compare.snn_activity`,
+:func:`~snn_helpers.analysis.timesteps.decisions_by_steps`,
+:func:`~snn_helpers.analysis.compare.evaluate_ann` and
+:func:`~snn_helpers.analysis.compare.ann_activity` are built on it.
 """
 from __future__ import annotations
 
@@ -19,21 +22,22 @@ from ..system.runtime import get_device
 from .encoding import encode_batch
 
 
-def over_batches(model: nn.Module, loader, num_steps: int, step: Callable, *,
+def over_batches(model: nn.Module, loader, num_steps: int | None, step: Callable, *,
                  generator: torch.Generator | None = None, device: torch.device | None = None,
                  steps_name: str = "num_steps") -> int:
     """Call ``step(x, pixels, labels)`` for every batch of ``loader``; return how many images there were.
 
     Each batch's images are Poisson-encoded for ``num_steps`` steps on ``device``
     (:func:`~snn_helpers.core.encoding.encode_batch`: ``x [T, B, P]`` and ``pixels``, the
-    lit pixels' indices); ``step`` runs under ``torch.no_grad()``, with the model in eval mode on
+    lit pixels' indices). With ``num_steps=None`` (an ANN) nothing is encoded: ``step(images,
+    labels)`` gets the images on ``device``. ``step`` runs under ``torch.no_grad()``, with the model in eval mode on
     ``device``, and with subnormals flushed and this process's share of the threads
     (:func:`~snn_helpers.engine.cpu.computing`). Afterwards, also when ``step`` raises, the model
     is back in the mode and on the device it had.
 
     model: an ``nn.Module`` (an :class:`~snn_helpers.core.model.SNN`); loader: yields
-    ``(images [B, 1, 28, 28] in [0, 1], labels)``, at least one batch; num_steps: ``>= 1``
-    (``steps_name`` names it in the error); generator draws the Poisson input; device: where to
+    ``(images [B, 1, 28, 28] in [0, 1], labels)``, at least one batch; num_steps: ``>= 1`` or
+    ``None`` (``steps_name`` names it in the error); generator draws the Poisson input; device: where to
     run (default: the GPU if there is one).
 
     >>> from snn_helpers import SNN
@@ -47,7 +51,7 @@ def over_batches(model: nn.Module, loader, num_steps: int, step: Callable, *,
     """
     check_module("model", model)
     check_loader("loader", loader)
-    num_steps = check_int(steps_name, num_steps, 1)
+    num_steps = None if num_steps is None else check_int(steps_name, num_steps, 1)
     check_generator("generator", generator)
     device = check_device("device", device) or get_device()
     was_training = model.training
@@ -57,7 +61,10 @@ def over_batches(model: nn.Module, loader, num_steps: int, step: Callable, *,
         model.to(device).eval()
         with computing(), torch.no_grad():
             for images, labels in loader:
-                step(*encode_batch(images, num_steps, generator, device), labels)
+                if num_steps is None:
+                    step(images.to(device), labels)
+                else:
+                    step(*encode_batch(images, num_steps, generator, device), labels)
                 images_seen += len(images)
     finally:
         model.to(where).train(was_training)
