@@ -96,8 +96,8 @@ def evaluate_ann(model: nn.Module, loader, *, device: torch.device | None = None
 
     def step(images, labels):
         correct.append((model(images).argmax(1).cpu() == labels).sum().item())
-    images = over_batches(model, loader, None, step, device=device)
-    return sum(correct) / images
+    n_images = over_batches(model, loader, None, step, device=device)
+    return sum(correct) / n_images
 
 
 def ann_activity(model: ANN, loader, *, device: torch.device | None = None) -> dict:

@@ -33,7 +33,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..system._checks import check_choice, check_float, check_int, check_tensor
+from ..system._checks import check_choice, check_float, check_int, float_array
 from ..system.atomic import atomic_path
 from ..core.encoding import CODE_NAMES
 from ..core.neurons import LIF, SURROGATES, after_reset
@@ -179,19 +179,9 @@ def _times(count: int) -> str:
     return {1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
-def _numpy(name: str, value, ndim: int | None = None) -> np.ndarray:
-    """A tensor (or array) as a float numpy array, checked for rank."""
-    if isinstance(value, np.ndarray):
-        value = torch.from_numpy(value)
-    if isinstance(value, torch.Tensor) and not value.is_floating_point():
-        value = value.float()
-    check_tensor(name, value, ndim=ndim)
-    return value.detach().cpu().numpy()
-
-
 def _image(name: str, image) -> np.ndarray:
     """One digit as a ``[28, 28]`` array; accepts ``[28, 28]``, ``[1, 28, 28]`` or ``[784]``."""
-    array = _numpy(name, image)
+    array = float_array(name, image)
     if array.size != SIDE * SIDE:
         raise ValueError(f"{name} must hold {SIDE * SIDE} pixels, got shape {array.shape}")
     return array.reshape(SIDE, SIDE)
@@ -331,7 +321,7 @@ def rate_vs_intensity(intensity, rate, num_steps: int, bins: int = 20):
     'pixel intensity'
     >>> plt.close(fig)
     """
-    intensity, rate = _numpy("intensity", intensity, 1), _numpy("rate", rate, 1)
+    intensity, rate = float_array("intensity", intensity, 1), float_array("rate", rate, 1)
     if intensity.shape != rate.shape:
         raise ValueError(f"intensity and rate must have the same length, got {len(intensity)} and {len(rate)}")
     num_steps = check_int("num_steps", num_steps, 1)
@@ -376,9 +366,9 @@ def lif_trace(currents, potentials, spikes, neuron: LIF, title: str = "LIF neuro
     >>> fig = lif_trace(torch.full((8,), 0.4), potentials.flatten(), spikes.flatten(), lif)
     >>> plt.close(fig)
     """
-    currents = _numpy("currents", currents, 1)
-    potentials = _numpy("potentials", potentials, 1)
-    spikes = _numpy("spikes", spikes, 1)
+    currents = float_array("currents", currents, 1)
+    potentials = float_array("potentials", potentials, 1)
+    spikes = float_array("spikes", spikes, 1)
     if not currents.shape == potentials.shape == spikes.shape:
         raise ValueError(f"currents, potentials and spikes must have the same shape [T], got "
                          f"{currents.shape}, {potentials.shape}, {spikes.shape}")
@@ -513,7 +503,7 @@ def spike_count_bars(counts, label: int | None = None, title: str = "Output spik
     [0, 3, 1]
     >>> plt.close(fig)
     """
-    counts = _numpy("counts", counts, 1)
+    counts = float_array("counts", counts, 1)
     fig, ax = _axes(ax, (6, 3.6))
     _highlight(ax.bar(range(len(counts)), counts, color=BLUE), label)
     ax.set_xticks(range(len(counts)))
@@ -561,8 +551,8 @@ def output_traces(potentials, spikes, threshold: float, label: int | None = None
     ['neuron 0: 0 spikes', 'neuron 1 (label): 1 spikes']
     >>> plt.close(fig)
     """
-    potentials = _numpy("potentials", potentials, 2)
-    spikes = _numpy("spikes", spikes, 2)
+    potentials = float_array("potentials", potentials, 2)
+    spikes = float_array("spikes", spikes, 2)
     if potentials.shape != spikes.shape:
         raise ValueError(f"potentials and spikes must have the same shape [T, C], got "
                          f"{potentials.shape} and {spikes.shape}")
@@ -607,7 +597,7 @@ def confusion_matrix(counts, title: str = "Confusion matrix"):
     ['5', '1', '2', '4']
     >>> plt.close(fig)
     """
-    counts = _numpy("counts", counts, 2)
+    counts = float_array("counts", counts, 2)
     fig, ax = subplots(figsize=(6.5, 5.5))
     shown = ax.imshow(counts, cmap="Blues")
     fig.colorbar(shown, ax=ax, label="images")
@@ -723,7 +713,7 @@ def encoding_animation(spikes, gif_path, fps: float = 5) -> Animation:
     ...     print([path.name for path in encoding_animation(spikes, Path(folder) / "digit.gif")])
     ['digit.gif']
     """
-    array = _numpy("spikes", spikes)
+    array = float_array("spikes", spikes)
     if array.ndim < 2 or array[0].size != SIDE * SIDE:
         raise ValueError(f"spikes must have shape [T, 28, 28] or [T, 1, 28, 28], got {array.shape}")
     array = array.reshape(-1, SIDE, SIDE)
@@ -766,7 +756,7 @@ def spike_count_animation(spikes, label: int | None, gif_path, mp4_path=None, fp
     ...     print([path.name for path in spike_count_animation(spikes, 0, Path(folder) / "counts.gif")])
     ['counts.gif']
     """
-    array = _numpy("spikes", spikes, 2)
+    array = float_array("spikes", spikes, 2)
     cumulative = np.cumsum(array, axis=0)
     steps, classes = array.shape
     fig, ax = plt.subplots(figsize=(6, 3.8))
@@ -884,7 +874,7 @@ def code_rows(codes: dict, title: str | None = None):
 
 def _raster_array(spikes) -> np.ndarray:
     """One image's spikes as a ``[T, 784]`` array."""
-    array = _numpy("spikes", spikes)
+    array = float_array("spikes", spikes)
     if array.ndim < 2 or array[0].size != SIDE * SIDE:
         raise ValueError(f"spikes must have shape [T, 784] or [T, 1, 28, 28], got {array.shape}")
     return array.reshape(array.shape[0], -1)

@@ -10,17 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..system._checks import check_int, check_tensor
-
-
-def _counts(name: str, value) -> np.ndarray:
-    """A ``[C]`` tensor (or array) of counts as a float numpy array."""
-    if isinstance(value, np.ndarray):
-        value = torch.from_numpy(value)
-    if isinstance(value, torch.Tensor) and not value.is_floating_point():
-        value = value.float()
-    check_tensor(name, value, ndim=1)
-    return value.detach().cpu().numpy()
+from ..system._checks import check_int, float_array
 
 
 def confusion_counts(preds, truth, num_classes: int = 10) -> torch.Tensor:
@@ -58,7 +48,7 @@ def top_classes(counts) -> list[int]:
     >>> top_classes(torch.tensor([0, 4, 1, 4]))
     [1, 3]
     """
-    array = _counts("counts", counts)
+    array = float_array("counts", counts, 1)
     if array.size == 0:
         raise ValueError("counts must hold at least one class, got an empty array")
     return [int(c) for c in np.flatnonzero(array == array.max())]
@@ -75,7 +65,7 @@ def describe_leader(counts) -> str:
     'no spikes yet'
     """
     leaders = top_classes(counts)
-    if not _counts("counts", counts).any():
+    if not float_array("counts", counts, 1).any():
         return "no spikes yet"
     if len(leaders) == 1:
         return f"leading class {leaders[0]}"
@@ -93,6 +83,6 @@ def tie_note(counts) -> str:
     leaders = top_classes(counts)
     if len(leaders) == 1:
         return ""
-    if not _counts("counts", counts).any():
+    if not float_array("counts", counts, 1).any():
         return f"no output spike: all {len(leaders)} classes tied at 0, argmax takes 0"
     return f"tie of {', '.join(map(str, leaders))}: argmax takes the lowest"

@@ -183,11 +183,15 @@ def _spread_table(entries) -> str:
     return "\n".join(header + ["| " + " | ".join(row) + " |" for row in rows])
 
 
+def _last(entries, kind: str) -> dict | None:
+    """The last entry of ``kind``, or None."""
+    return next((entry for entry in reversed(entries) if entry["kind"] == kind), None)
+
+
 def _bench_table(entries) -> str:
-    benches = [e for e in entries if e["kind"] == "bench"]
-    if not benches:
+    entry = _last(entries, "bench")
+    if entry is None:
         return "(no benchmark run recorded yet: `make bench` records one)"
-    entry = benches[-1]
     f, m = entry["figures"], entry["machine"]
     threads = f"{f['threads']} thread" + ("s" if f["threads"] != 1 else "")
     lines = [f"Measured on {m['model']} ({', '.join(m['flags'])}; {m['cores']} cores, {threads}, torch {m['torch']}), "
@@ -223,10 +227,9 @@ def _runs_table(entries) -> str:
 
 
 def _shared_table(entries) -> str:
-    shared = [e for e in entries if e["kind"] == "shared"]
-    if not shared:
+    entry = _last(entries, "shared")
+    if entry is None:
         return "(no shared-server run recorded yet: `python benchmarks/shared_server.py --record` records one)"
-    entry = shared[-1]
     f, m = entry["figures"], entry["machine"]
     lines = [f"Measured on {m['model']} ({', '.join(m['flags'])}; {m['cores']} cores, torch {m['torch']}), commit "
              f"{entry['commit'][:10]}, {entry['date'][:10]}: `{entry['command']}`: {f['students']} students' "

@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -158,6 +159,17 @@ def check_choice(name: str, value, choices) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
     return value
+
+
+def float_array(name: str, value, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+    """A tensor (or numpy array) of any number type as a float numpy array, checked for rank
+    (``ndim`` as for :func:`check_tensor`); a TypeError naming ``name`` for anything else."""
+    if isinstance(value, np.ndarray):
+        value = torch.from_numpy(value)
+    if isinstance(value, torch.Tensor) and not value.is_floating_point():
+        value = value.float()
+    check_tensor(name, value, ndim=ndim)
+    return value.detach().cpu().numpy()
 
 
 def check_tensor(name: str, value, ndim: int | tuple[int, ...] | None = None,
