@@ -542,7 +542,7 @@ def output_traces(potentials, spikes, threshold: float, label: int | None = None
     """Membrane potential (before reset) of each output neuron over time, one small panel each.
 
     potentials, spikes: ``[T, C]`` float tensors for one input image (spikes 0 or 1).
-    threshold: ``> 0``, drawn dashed. label: the true class, drawn in green, or ``None``.
+    threshold: ``> 0``, drawn dashed. label: the true class, drawn in orange, or ``None``.
 
     >>> spikes = torch.zeros(20, 2)
     >>> spikes[5, 1] = 1.0
