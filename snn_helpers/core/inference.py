@@ -3,11 +3,11 @@ caller's model given back as it came.
 
 :func:`over_batches` runs a function on every batch (of Poisson-encoded images for an SNN, of
 images for an ANN) and gives the model back in the mode (train or eval) and on the device it had,
-also when the function raises. :func:`~snn_helpers.core.training.predict`,
-:func:`~snn_helpers.analysis.compare.snn_activity`,
-:func:`~snn_helpers.analysis.timesteps.decisions_by_steps`,
-:func:`~snn_helpers.analysis.compare.evaluate_ann` and
-:func:`~snn_helpers.analysis.compare.ann_activity` are built on it.
+also when the function raises. Every evaluation, demo and comparison is built on it:
+:func:`~snn_helpers.core.training.predict`, :func:`~snn_helpers.analysis.compare.snn_activity`,
+:func:`~snn_helpers.analysis.timesteps.decisions_by_steps`, :func:`~snn_helpers.analysis.compare.evaluate_ann`,
+:func:`~snn_helpers.analysis.compare.ann_activity`, :func:`~snn_helpers.interop.nir_graph.compare_with_snntorch`,
+:func:`~snn_helpers.course.widgets.inference_demo` and :func:`~snn_helpers.course.widgets.steps_demo`.
 """
 from __future__ import annotations
 
@@ -19,18 +19,31 @@ from torch import nn
 from ..engine.cpu import computing
 from ..system._checks import check_device, check_generator, check_int, check_loader, check_module
 from ..system.runtime import get_device
-from .encoding import encode_batch
+from .encoding import encode_batch, poisson_encode
+
+
+def device_of(model: nn.Module) -> torch.device:
+    """Where ``model``'s weights are (the CPU for a model without any).
+
+    >>> from snn_helpers import SNN
+    >>> device_of(SNN((4, 2))), device_of(nn.ReLU())
+    (device(type='cpu'), device(type='cpu'))
+    """
+    return next(model.parameters(), torch.empty(0)).device
 
 
 def over_batches(model: nn.Module, loader, num_steps: int | None, step: Callable, *,
                  generator: torch.Generator | None = None, device: torch.device | None = None,
-                 steps_name: str = "num_steps") -> int:
+                 steps_name: str = "num_steps", dense: bool = False) -> int:
     """Call ``step(x, pixels, labels)`` for every batch of ``loader``; return how many images there were.
 
     Each batch's images are Poisson-encoded for ``num_steps`` steps on ``device``
     (:func:`~snn_helpers.core.encoding.encode_batch`: ``x [T, B, P]`` and ``pixels``, the
-    lit pixels' indices). With ``num_steps=None`` (an ANN) nothing is encoded: ``step(images,
-    labels)`` gets the images on ``device``. ``step`` runs under ``torch.no_grad()``, with the model in eval mode on
+    lit pixels' indices). With ``dense``, every pixel is encoded, from the same draws
+    (:func:`~snn_helpers.core.encoding.poisson_encode`: ``x [T, B, 1, 28, 28]``, and
+    ``pixels=None``): for a network that takes all its inputs, such as snnTorch's. With
+    ``num_steps=None`` (an ANN) nothing is encoded: ``step(images, labels)`` gets the images on
+    ``device``. ``step`` runs under ``torch.no_grad()``, with the model in eval mode on
     ``device``, and with subnormals flushed and this process's share of the threads
     (:func:`~snn_helpers.engine.cpu.computing`). Afterwards, also when ``step`` raises, the model
     is back in the mode and on the device it had.
@@ -38,7 +51,7 @@ def over_batches(model: nn.Module, loader, num_steps: int | None, step: Callable
     model: an ``nn.Module`` (an :class:`~snn_helpers.core.model.SNN`); loader: yields
     ``(images [B, 1, 28, 28] in [0, 1], labels)``, at least one batch; num_steps: ``>= 1`` or
     ``None`` (``steps_name`` names it in the error); generator draws the Poisson input; device: where to
-    run (default: the GPU if there is one).
+    run (default: the GPU if there is one; :func:`device_of` the model: where it is).
 
     >>> from snn_helpers import SNN
     >>> model = SNN((784, 8, 10)).train()
@@ -48,6 +61,10 @@ def over_batches(model: nn.Module, loader, num_steps: int | None, step: Callable
     3
     >>> shapes[0][:2], model.training  # 4 steps of 3 images; the model is in train mode again
     (torch.Size([4, 3]), True)
+    >>> _ = over_batches(model, [(torch.rand(3, 1, 28, 28), None)], 4,
+    ...                  lambda x, pixels, labels: shapes.append((x.shape, pixels)), device="cpu", dense=True)
+    >>> shapes[1]  # every pixel
+    (torch.Size([4, 3, 1, 28, 28]), None)
     """
     check_module("model", model)
     check_loader("loader", loader)
@@ -55,19 +72,25 @@ def over_batches(model: nn.Module, loader, num_steps: int | None, step: Callable
     check_generator("generator", generator)
     device = check_device("device", device) or get_device()
     was_training = model.training
-    where = next(model.parameters(), torch.empty(0)).device
+    where = device_of(model)
     images_seen = 0
     try:
-        model.to(device).eval()
+        if device != where:  # a model already there is not touched
+            model.to(device)
+        model.eval()
         with computing(), torch.no_grad():
             for images, labels in loader:
                 if num_steps is None:
                     step(images.to(device), labels)
+                elif dense:
+                    step(poisson_encode(images, num_steps, generator).to(device), None, labels)
                 else:
                     step(*encode_batch(images, num_steps, generator, device), labels)
                 images_seen += len(images)
     finally:
-        model.to(where).train(was_training)
+        if device_of(model) != where:
+            model.to(where)
+        model.train(was_training)
     if images_seen == 0:
         raise ValueError("loader must yield at least one batch")
     return images_seen

@@ -38,7 +38,8 @@ from IPython.display import display
 
 from ..system._checks import check_choice, check_float, check_int, check_module, check_tensor
 from ..engine.cpu import computing
-from ..core.encoding import CODE_NAMES, encode, poisson_encode
+from ..core.encoding import CODE_NAMES, encode
+from ..core.inference import device_of, over_batches
 from ..core.neurons import LIF, RESETS
 from ..analysis.plots import code_rows, figure_description, lif_trace, spike_count_bars
 from ..core.readout import tie_note, top_classes
@@ -177,8 +178,6 @@ def lif_demo(beta: float, threshold: float, input_kind: str = "constant", curren
     return result
 
 
-@torch.no_grad()
-@computing()
 def inference_demo(num_steps: int, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
                    index: int = 0, seed: int = 0) -> dict:
     """Classify ``images [N, 1, 28, 28]`` with ``num_steps`` steps; draw the spike counts of image ``index``.
@@ -186,8 +185,9 @@ def inference_demo(num_steps: int, model: torch.nn.Module, images: torch.Tensor,
     Returns ``{"accuracy": percent correct over the N images, "predicted": class
     of image ``index`` (``argmax``: the lowest of tied classes), "tied": the
     classes sharing its largest count when there is a tie, else ``[]``,
-    "output_spikes": its total output spike count}``. The model is left as it
-    was (device and train/eval mode).
+    "output_spikes": its total output spike count}``. The model runs where its
+    weights are, in eval mode, and is left as it was (device and train/eval mode,
+    :func:`~snn_helpers.core.inference.over_batches`).
 
     num_steps: ``T >= 1``; model: a network mapping spikes ``[T, N, 1, 28, 28]`` to
     output spikes ``[T, N, 10]`` (an :class:`~snn_helpers.core.model.SNN`); labels: ``[N]``;
@@ -207,13 +207,10 @@ def inference_demo(num_steps: int, model: torch.nn.Module, images: torch.Tensor,
     check_module("model", model)
     _check_dataset(images, labels)
     index = check_int("index", index, 0, len(images) - 1)
-    device = next(model.parameters(), torch.empty(0)).device
-    training = model.training
-    model.eval()
-    try:
-        counts = model(poisson_encode(images, num_steps, _generator(seed)).to(device)).sum(0).cpu()  # [N, 10]
-    finally:
-        model.train(training)
+    counts = []  # [N, 10], the one batch's
+    over_batches(model, [(images, labels)], num_steps, lambda x, _pixels, _labels: counts.append(model(x).sum(0).cpu()),
+                 generator=_generator(seed), device=device_of(model), dense=True)
+    counts = counts[0]
     preds = counts.argmax(1)
     leaders = top_classes(counts[index])
     result = {"accuracy": 100 * (preds == labels).float().mean().item(),
@@ -229,8 +226,6 @@ def inference_demo(num_steps: int, model: torch.nn.Module, images: torch.Tensor,
     return result
 
 
-@torch.no_grad()
-@computing()
 def steps_demo(num_steps: int, model, image: torch.Tensor, label: int, accuracies, seed: int = 0) -> dict:
     """One slider position: the test accuracy at ``num_steps`` and one digit seen for ``num_steps`` steps.
 
@@ -241,8 +236,8 @@ def steps_demo(num_steps: int, model, image: torch.Tensor, label: int, accuracie
     Draws the digit's output spike counts, prints one line and returns
     ``{"num_steps", "accuracy" (percent), "predicted", "tied" (the classes sharing
     the top count when there is a tie, else ``[]``), "spikes" (per layer, input first)}``.
-    The model is left as it was: it runs where its weights are, and its
-    train/eval mode is restored.
+    The model runs where its weights are, in eval mode, and is left as it was
+    (device and train/eval mode, :func:`~snn_helpers.core.inference.over_batches`).
 
     >>> from snn_helpers import SNN
     >>> _ = torch.manual_seed(0)
@@ -254,17 +249,14 @@ def steps_demo(num_steps: int, model, image: torch.Tensor, label: int, accuracie
     check_tensor("image", image, last_dims=(1, 28, 28))
     label = check_int("label", label, 0, 9)
     check_module("model", model)
-    seed = check_int("seed", seed, 0, 2**32 - 1)
-    device = next(model.parameters(), torch.empty(0)).device
-    x = poisson_encode(image.reshape(1, 1, 28, 28), num_steps, torch.Generator().manual_seed(seed))
-    training = model.training
-    model.eval()
-    try:
-        out, rec = model(x.to(device), record=True)
-    finally:
-        model.train(training)
-    scores = out.sum(0)[0].cpu()
-    counts = [int(x.sum()), *(int(s.sum()) for s in rec["spikes"])]
+    ran = {}
+
+    def step(x, _pixels, _labels):
+        out, rec = model(x, record=True)
+        ran.update(scores=out.sum(0)[0].cpu(), counts=[int(x.sum()), *(int(s.sum()) for s in rec["spikes"])])
+    over_batches(model, [(image.reshape(1, 1, 28, 28), None)], num_steps, step, generator=_generator(seed),
+                 device=device_of(model), dense=True)
+    scores, counts = ran["scores"], ran["counts"]
     leaders = top_classes(scores)
     result = {"num_steps": num_steps, "accuracy": 100 * accuracies[num_steps - 1],
               "predicted": int(scores.argmax()), "tied": leaders if len(leaders) > 1 else [],

@@ -41,7 +41,7 @@ import torch
 
 from ..system._checks import check_float, check_int, check_module, check_output_file, check_path, check_tensor
 from ..system.atomic import atomic_path
-from ..core.encoding import poisson_encode
+from ..core.inference import device_of, over_batches
 from ..core.model import SNN
 from .snntorch_harness import NEAR_STEPS, snntorch_spikes  # NEAR_STEPS: also importable from here
 
@@ -436,7 +436,9 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
     model: an :class:`SNN` taking 784 inputs. net: the same network imported into snnTorch.
     images: ``[N, 1, 28, 28]`` float tensor in [0, 1]; labels: ``[N]`` integers.
     num_steps: time steps of the Poisson code, at least 1. generator: draws the spikes
-    (``None``: torch's global one). batch_size: images per forward pass.
+    (``None``: torch's global one). batch_size: images per forward pass, ``>= 1``. Both run where
+    ``net`` is (its first weight's device), in eval mode, without gradients; ``model`` comes back in
+    the mode and on the device it had (:func:`~snn_helpers.core.inference.over_batches`).
 
     >>> from snntorch.import_nir import import_from_nir
     >>> _ = torch.manual_seed(0)
@@ -451,15 +453,16 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
     True
     """
     check_tensor("images", images)
+    batch_size = check_int("batch_size", batch_size, 1)
     totals = dict.fromkeys(("output_spikes", "differing_spikes", "ties", "same_predictions", "correct",
                             "correct_snntorch", "differing_images", "unexplained_images"), 0)
     threshold, margin, closest = model.lifs[0].threshold, math.inf, math.nan
     near = NEAR_STEPS * torch.finfo(torch.float32).eps * abs(threshold)
-    for start in range(0, len(images), batch_size):
-        x = poisson_encode(images[start:start + batch_size], num_steps, generator).flatten(2)
-        truth = labels[start:start + batch_size]
-        with torch.no_grad():
-            ours, record = model(x, record=True)
+
+    def step(x, _pixels, truth):  # x: every pixel's spikes, which snnTorch's network takes
+        nonlocal margin, closest
+        x = x.flatten(2)
+        ours, record = model(x, record=True)
         theirs = snntorch_spikes(net, x)
         predicted, predicted_snntorch = ours.sum(0).argmax(1), theirs.sum(0).argmax(1)
         totals["output_spikes"] += int(ours.sum())
@@ -478,6 +481,9 @@ def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor
         totals["same_predictions"] += int((predicted == predicted_snntorch).sum())
         totals["correct"] += int((predicted == truth).sum())
         totals["correct_snntorch"] += int((predicted_snntorch == truth).sum())
+    batches = [(images[start:start + batch_size], labels[start:start + batch_size])
+               for start in range(0, len(images), batch_size)]
+    over_batches(model, batches, num_steps, step, generator=generator, device=device_of(net), dense=True)
     n = len(images)
     return {"images": n, **{key: totals[key] for key in ("output_spikes", "differing_spikes", "ties",
                                                           "same_predictions", "differing_images",
