@@ -19,10 +19,10 @@ from itertools import islice
 import torch
 
 from snn_helpers import SNN, BatchLoader, as_tensors, load_mnist
-from snn_helpers.engine import kernels
 from snn_helpers.core.encoding import encode_batch
 from snn_helpers.core.recipes import get_recipe
 from snn_helpers.core.training import set_seed
+from snn_helpers.engine import kernels
 
 RECIPES = ("baseline", "improved")
 ENGINES = [("step", "fp32"), ("torch", "fp32"), ("compiled", "fp32"), ("torch", "bf16"), ("compiled", "bf16")]

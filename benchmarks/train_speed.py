@@ -41,8 +41,8 @@ import argparse
 import contextlib
 import json
 import os
-import sys
 import statistics
+import sys
 import time
 from itertools import islice
 
@@ -50,9 +50,9 @@ import torch
 from torch import nn
 
 from snn_helpers import SNN, BatchLoader, as_tensors, load_mnist
+from snn_helpers.core.encoding import encode_batch
 from snn_helpers.course import results
 from snn_helpers.engine.cpu import subnormals_flushed
-from snn_helpers.core.encoding import encode_batch
 from snn_helpers.system.machine import cpu_info
 
 T, BATCH, LR = 10, 128, 1e-3

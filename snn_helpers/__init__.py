@@ -11,11 +11,12 @@ lower rows; ``tests/test_layers.py`` checks it):
 - ``core``: the SNN library: MNIST (``data``), rate, latency and delta spikes (``encoding``), LIF
   neurons (``neurons``), the SNN (``model``), ``checkpoint``, ``training``, ``inference`` and the
   named training settings (``recipes``);
-- ``analysis`` (figures, read-outs, the SNN against an ANN, accuracy against time steps) and
+- ``analysis`` (figures, the ANN that the SNN is measured against, what an image costs each of them,
+  accuracy against time steps) and
   ``interop`` (NIR, the Neuromorphic Intermediate Representation);
 - ``course``: the shipped model, what notebook 03 hands to 04, the slider demos and their
   pre-rendering, the exercises' checks, the notebook runner, the student copies, the website, the
-  lab's timing and the results file the README quotes;
+  lab's timing, notebook 05's conclusion and the results file the README quotes;
 
 and on top the command line, ``python -m snn_helpers`` (``cli``).
 

@@ -2,26 +2,26 @@
 from __future__ import annotations
 
 import argparse
-import os
 import dataclasses
+import os
 import shlex
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from .system._checks import check_file, check_float, check_int, check_output_file, check_path
-from .system.atomic import DiskFullError, atomic_path, folder_is_full, is_disk_full
-from .engine.backend import BACKENDS
 from .core.checkpoint import CheckpointError, save_checkpoint, settings_payload
 from .core.data import TEST_SIZE, TRAIN_SIZE, MNISTDataError, ensure_mnist
 from .core.model import PRECISIONS
-from .interop.nir_graph import NIRGraphError
 from .core.recipes import ALIASES, RECIPES, get_recipe, run_recipe
 from .course import results
-from .system.runtime import get_device
 from .course.shipped import export_model
+from .engine.backend import BACKENDS
 from .engine.surrogates import SURROGATES
+from .interop.nir_graph import NIRGraphError
+from .system._checks import check_file, check_float, check_int, check_output_file, check_path
+from .system.atomic import DiskFullError, atomic_path, folder_is_full, is_disk_full
+from .system.runtime import get_device
 
 
 def _checked(check, kind, name, *bounds, **options):
@@ -214,8 +214,8 @@ def cmd_student(args) -> int:
 
 
 def cmd_export_nir(args) -> int:
-    from .interop.nir_graph import describe, export_nir, read_nir  # imports nir only for this command
     from .course.handoff import model_from_checkpoint
+    from .interop.nir_graph import describe, export_nir, read_nir  # imports nir only for this command
     model, _ = model_from_checkpoint(args.checkpoint)
     graph = read_nir(export_nir(model, args.out))
     print(f"wrote {args.out} (dt = {float(graph.metadata['dt']):g} s in the graph's metadata):")
@@ -234,8 +234,8 @@ def cmd_import_nir(args) -> int:
 
 
 def cmd_site(args) -> int:
-    from .system.paths import site_dir
     from .course.site import SiteError, build_site  # imports nbformat only for this command
+    from .system.paths import site_dir
     out = args.out if args.out is not None else site_dir(args.quick)
     try:
         build_site(args.executed, out, quick=args.quick)

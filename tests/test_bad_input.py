@@ -5,16 +5,31 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from snn_helpers import LIF, SNN, BatchLoader, as_tensors, ensure_mnist, evaluate, fit, load_mnist, mnist_loaders, poisson_encode, predict, set_seed, spike
-from snn_helpers import cli
-from snn_helpers.core import data, recipes
-from snn_helpers.course import widgets
-from snn_helpers.core.checkpoint import load_checkpoint, save_checkpoint
-from snn_helpers.core.settings import ModelSettings, NeuronSettings, TrainSettings
-from snn_helpers.analysis.compare import ANN, evaluate_ann, fit_ann, snn_activity
-from snn_helpers.core.encoding import encode_batch
+from snn_helpers import (
+    LIF,
+    SNN,
+    BatchLoader,
+    as_tensors,
+    cli,
+    ensure_mnist,
+    evaluate,
+    fit,
+    load_mnist,
+    mnist_loaders,
+    poisson_encode,
+    predict,
+    set_seed,
+    spike,
+)
+from snn_helpers.analysis.ann import ANN, evaluate_ann, fit_ann
+from snn_helpers.analysis.costs import snn_activity
 from snn_helpers.analysis.timesteps import decisions_by_steps
+from snn_helpers.core import data, recipes
+from snn_helpers.core.checkpoint import load_checkpoint, save_checkpoint
+from snn_helpers.core.encoding import encode_batch
+from snn_helpers.core.settings import ModelSettings, NeuronSettings, TrainSettings
 from snn_helpers.core.training import run_epochs
+from snn_helpers.course import widgets
 
 NAN, INF = float("nan"), float("inf")
 

@@ -16,7 +16,7 @@ from snn_helpers.system.paths import PROJECT_ROOT
 
 BINDER = PROJECT_ROOT / "binder"
 # In requirements.txt for the tests and the website only, so not installed on Binder.
-NOT_ON_BINDER = {"nbval", "pytest", "playwright", "sphinx", "myst-nb", "sphinx-book-theme", "sphinx-copybutton"}
+NOT_ON_BINDER = {"nbval", "pytest", "ruff", "playwright", "sphinx", "myst-nb", "sphinx-book-theme", "sphinx-copybutton"}
 CPU_ONLY = {"torch", "torchvision"}  # their CPU-only builds: the same version with the local label +cpu
 
 

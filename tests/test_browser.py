@@ -17,13 +17,13 @@ from contextlib import redirect_stdout
 import matplotlib.pyplot as plt
 import nbformat
 import pytest
+from jupyter_browser import CHROMIUM_ARGS, answers, chromium_or_skip, jupyter_lab, open_notebook, wait_for
 from playwright.sync_api import sync_playwright
 
-from jupyter_browser import CHROMIUM_ARGS, answers, chromium_or_skip, jupyter_lab, open_notebook, wait_for
 from snn_helpers import SNN, as_tensors, fit, load_mnist, mnist_loaders, set_seed
 from snn_helpers.course.handoff import load_trained_model, model_path
-from snn_helpers.system.paths import PROJECT_ROOT
 from snn_helpers.course.widgets import SLIDER_MIME, encoding_demo, inference_demo, lif_demo
+from snn_helpers.system.paths import PROJECT_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

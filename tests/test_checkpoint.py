@@ -15,11 +15,17 @@ import torch
 
 from snn_helpers import SNN, BatchLoader, fit, mnist_loaders, set_seed
 from snn_helpers.core import checkpoint as ckpt
-from snn_helpers.system.atomic import DiskFullError, _host, write_json
-from snn_helpers.core.checkpoint import (CheckpointError, load_checkpoint, read_settings, rng_state, save_checkpoint,
-                                    set_rng_state)
-from snn_helpers.system.paths import PROJECT_ROOT
+from snn_helpers.core.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    read_settings,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from snn_helpers.core.settings import SCHEDULES, TrainSettings
+from snn_helpers.system.atomic import DiskFullError, _host, write_json
+from snn_helpers.system.paths import PROJECT_ROOT
 
 SIZES = (784, 32, 10)
 

@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from snn_helpers import SNN
-from snn_helpers.analysis.compare import (ANN, PJ_PER_AC, PJ_PER_MAC, ann_activity, ann_macs, conclusion_markdown, energy_pj,
-                                 evaluate_ann, fit_ann, snn_activity, synaptic_ops)
+from snn_helpers.analysis.ann import ANN, ann_activity, evaluate_ann, fit_ann
+from snn_helpers.analysis.costs import PJ_PER_AC, PJ_PER_MAC, ann_macs, energy_pj, snn_activity, synaptic_ops
+from snn_helpers.course.conclusions import conclusion_markdown
 
 
 def test_ann_has_the_snn_shape_and_its_macs_are_its_weights():

@@ -7,10 +7,10 @@ import subprocess
 
 import pytest
 
-from snn_helpers.core import data
 from snn_helpers import ensure_mnist
-from snn_helpers.system.atomic import DiskFullError
+from snn_helpers.core import data
 from snn_helpers.core.data import MNISTDataError
+from snn_helpers.system.atomic import DiskFullError
 
 FAKE = {name: f"fake {name} contents".encode() * 50 for name in data.SHA256}
 

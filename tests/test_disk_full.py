@@ -12,13 +12,13 @@ import matplotlib
 import pytest
 import torch
 
-from snn_helpers.system import atomic
-from snn_helpers.core import checkpoint
 from snn_helpers.analysis import plots
-from snn_helpers.course import runner
-from snn_helpers.system.atomic import DiskFullError, is_disk_full, write_json
-from snn_helpers.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from snn_helpers.cli import main
+from snn_helpers.core import checkpoint
+from snn_helpers.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from snn_helpers.course import runner
+from snn_helpers.system import atomic
+from snn_helpers.system.atomic import DiskFullError, is_disk_full, write_json
 
 matplotlib.use("Agg")
 

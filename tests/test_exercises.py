@@ -18,10 +18,10 @@ from pathlib import Path
 import nbformat
 import pytest
 import torch
-
 from notebook_solutions import python_of
-from snn_helpers.core import encoding
+
 from snn_helpers import poisson_encode
+from snn_helpers.core import encoding
 from snn_helpers.course.exercises import ExerciseError, forget_failures
 from snn_helpers.course.runner import notebook_paths
 from snn_helpers.course.student import BEGIN, END, exercise_cells, solution_lines, student_notebook
@@ -32,7 +32,7 @@ EXERCISES = [(name, solution, checks) for name, notebook in INSTRUCTOR.items()
              for solution, checks in exercise_cells(notebook)]
 ids = [solution.metadata.nbgrader.grade_id for _, solution, _ in EXERCISES]
 # A grade cell imports its own check, so that an answer cell that defines a name cannot replace it.
-GRADE_CELL = re.compile(r"from snn_helpers\.course\.exercises\.\w+ import (check_\w+) as _check\n_check\([^\n]+\)")
+GRADE_CELL = re.compile(r"from snn_helpers\.course\.exercises\.\w+ import (check_\w+) as _check\n\n?_check\([^\n]+\)")
 
 
 @pytest.fixture(scope="module")

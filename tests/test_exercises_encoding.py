@@ -7,7 +7,6 @@ from notebook_solutions import solution as notebook_solution
 
 from snn_helpers import latency_encode, poisson_encode
 from snn_helpers.core.encoding import encode
-
 from snn_helpers.course.exercises import ExerciseError
 from snn_helpers.course.exercises.encoding import check_latency_encoder, check_rate_encoder
 

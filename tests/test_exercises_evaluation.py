@@ -5,8 +5,8 @@ import torch
 from notebook_solutions import assert_ladder, assert_refused
 from notebook_solutions import solution as notebook_solution
 
-from snn_helpers.course.exercises.evaluation import check_confusion, check_predict_with_ties
 from snn_helpers.core.readout import confusion_counts, top_classes
+from snn_helpers.course.exercises.evaluation import check_confusion, check_predict_with_ties
 
 
 def solution(grade_id: str):

@@ -8,14 +8,13 @@ from notebook_solutions import assert_ladder, assert_refused
 from notebook_solutions import solution as notebook_solution
 
 from snn_helpers import LIF, SURROGATES, spike
-from snn_helpers.course.widgets import lif_response
-
 from snn_helpers.course.exercises import ExerciseError
 from snn_helpers.course.exercises.neurons import (
     check_arctan_spike,
     check_lif_by_hand,
     check_lif_subtract,
 )
+from snn_helpers.course.widgets import lif_response
 
 
 def solution(grade_id: str):

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from snn_helpers import SURROGATES
-from snn_helpers.engine import kernels
 from snn_helpers.core.neurons import FusedLIF
+from snn_helpers.engine import kernels
 
 needs_library = pytest.mark.usefixtures("kernel_library")  # skipped where no C compiler builds the kernels
 KINDS = ("sigmoid", "fast_sigmoid", "arctan")  # the rows of the table in snn_lif_bwd

@@ -8,8 +8,8 @@ import torch
 from torch.nn import functional as F
 
 from snn_helpers import LIF, SNN
-from snn_helpers.engine import backend, kernels
 from snn_helpers.core.neurons import FusedLIF
+from snn_helpers.engine import backend, kernels
 
 needs_library = pytest.mark.usefixtures("kernel_library")  # skipped where no C compiler builds the kernels
 

@@ -14,8 +14,8 @@ import nbformat
 import pytest
 
 from snn_helpers.course import lab_time
-from snn_helpers.system.paths import PROJECT_ROOT
 from snn_helpers.course.runner import notebook_paths
+from snn_helpers.system.paths import PROJECT_ROOT
 
 WORD_TOLERANCE = 50
 GUIDE = PROJECT_ROOT / "docs" / "teaching.md"

@@ -7,12 +7,24 @@ import torch
 
 from snn_helpers import SNN, as_tensors, load_mnist, poisson_encode
 from snn_helpers.cli import main
-from snn_helpers.interop.nir_graph import (DT, NIRGraphError, as_reset_to_zero, compare_with_snntorch, describe, export_nir,
-                                   from_nir, lif_parameters, load_nir, read_nir, threshold_ties, to_nir)
-from snn_helpers.interop.snntorch_harness import snntorch_spikes
 from snn_helpers.core.checkpoint import settings_payload
 from snn_helpers.course.handoff import model_from_checkpoint
 from snn_helpers.course.shipped import pretrained_path
+from snn_helpers.interop.nir_graph import (
+    DT,
+    NIRGraphError,
+    as_reset_to_zero,
+    compare_with_snntorch,
+    describe,
+    export_nir,
+    from_nir,
+    lif_parameters,
+    load_nir,
+    read_nir,
+    threshold_ties,
+    to_nir,
+)
+from snn_helpers.interop.snntorch_harness import snntorch_spikes
 
 
 def small_model(beta, threshold, sizes=(40, 30, 20, 5), seed=0):

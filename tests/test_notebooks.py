@@ -14,9 +14,9 @@ import nbformat
 import pytest
 
 import snn_helpers
+from snn_helpers.analysis import plots
 from snn_helpers.core import encoding, neurons, training
 from snn_helpers.course import handoff, runner, widgets
-from snn_helpers.analysis import plots
 from snn_helpers.system.paths import PROJECT_ROOT
 
 NUMBERED = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

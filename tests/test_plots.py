@@ -11,9 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from PIL import Image  # noqa: E402
-
 from matplotlib.colors import to_rgb  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from snn_helpers import LIF, SURROGATES  # noqa: E402
 from snn_helpers.analysis import plots  # noqa: E402

@@ -12,11 +12,11 @@ import json
 import pytest
 import torch
 
-from snn_helpers.course import handoff
 from snn_helpers.core.checkpoint import read_settings
 from snn_helpers.core.data import sha256_of
-from snn_helpers.course.handoff import model_from_checkpoint
 from snn_helpers.core.recipes import RECIPES
+from snn_helpers.course import handoff
+from snn_helpers.course.handoff import model_from_checkpoint
 from snn_helpers.course.shipped import CHECK_IMAGES, CHECK_SEED, check_accuracy, pretrained_path
 
 TOLERANCE = 0.005

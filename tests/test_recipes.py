@@ -7,14 +7,14 @@ import pytest
 import torch
 
 from snn_helpers import SNN, fit
-from snn_helpers.core.checkpoint import CheckpointError, load_checkpoint, read_settings
 from snn_helpers.cli import main
+from snn_helpers.core.checkpoint import CheckpointError, load_checkpoint, read_settings
 from snn_helpers.core.data import sha256_of
-from snn_helpers.course.handoff import model_from_checkpoint
 from snn_helpers.core.recipes import RECIPES, get_recipe, run_recipe
 from snn_helpers.core.settings import TrainSettings
-from snn_helpers.course.shipped import check_accuracy, export_model
 from snn_helpers.core.training import lr_factor
+from snn_helpers.course.handoff import model_from_checkpoint
+from snn_helpers.course.shipped import check_accuracy, export_model
 
 
 def test_baseline_recipe_is_the_seed_projects_and_improved_keeps_what_the_issue_fixes():

@@ -10,8 +10,8 @@ import torch
 from nbclient.exceptions import CellExecutionError
 
 from snn_helpers import SNN
-from snn_helpers.course import handoff, runner
 from snn_helpers.core.checkpoint import save_checkpoint
+from snn_helpers.course import handoff, runner
 from snn_helpers.system.paths import PROJECT_ROOT
 
 

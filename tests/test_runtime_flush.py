@@ -6,11 +6,11 @@ import torch
 from torch import nn
 
 from snn_helpers import BatchLoader, predict
-from snn_helpers.engine import kernels
 from snn_helpers.core.settings import TrainSettings
 from snn_helpers.core.training import run_epochs
-from snn_helpers.engine.cpu import computing, flushes_subnormals, subnormals_flushed, threads_at_most
 from snn_helpers.course.widgets import inference_demo
+from snn_helpers.engine import kernels
+from snn_helpers.engine.cpu import computing, flushes_subnormals, subnormals_flushed, threads_at_most
 
 TINY = torch.finfo(torch.float32).tiny  # the smallest normal float32 number; TINY / 2 is subnormal
 needs_library = pytest.mark.usefixtures("kernel_library")  # skipped where no C compiler builds the kernels

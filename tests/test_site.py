@@ -39,9 +39,9 @@ import pytest  # noqa: E402
 
 from snn_helpers.analysis import plots
 from snn_helpers.course import site, widgets  # noqa: E402
-from snn_helpers.system.paths import PROJECT_ROOT  # noqa: E402
 from snn_helpers.course.runner import notebook_paths  # noqa: E402
 from snn_helpers.course.widgets import SLIDER_MIME, lif_demo, prerender, prerender_values, slider_panel  # noqa: E402
+from snn_helpers.system.paths import PROJECT_ROOT  # noqa: E402
 
 SHOTS = PROJECT_ROOT / "test-output" / "site"
 

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from snn_helpers import SURROGATES
-from snn_helpers.engine import kernels
 from snn_helpers.cli import build_parser
 from snn_helpers.core.neurons import FusedLIF
 from snn_helpers.core.recipes import RECIPES
+from snn_helpers.engine import kernels
 from snn_helpers.engine.surrogates import REGISTRY
 
 

@@ -85,7 +85,8 @@ def test_fit_and_predict_leave_out_the_pixels_black_in_the_whole_batch(loaders, 
 @pytest.mark.parametrize("entry", ["predict", "snn_activity", "decisions_by_steps", "evaluate_ann", "ann_activity"])
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_inference_gives_the_model_back_in_its_mode_also_when_it_raises(entry, mode):
-    from snn_helpers.analysis.compare import ANN, ann_activity, evaluate_ann, snn_activity
+    from snn_helpers.analysis.ann import ANN, ann_activity, evaluate_ann
+    from snn_helpers.analysis.costs import snn_activity
     from snn_helpers.analysis.timesteps import decisions_by_steps
     if entry in ("evaluate_ann", "ann_activity"):
         model, steps = ANN((784, 8, 10)), ()

@@ -12,8 +12,18 @@ from torch import nn  # noqa: E402
 
 from snn_helpers import SNN, delta_encode, poisson_encode  # noqa: E402
 from snn_helpers.analysis.plots import figure_description  # noqa: E402
-from snn_helpers.course.widgets import (RANGES, SLIDER_MIME, encoding_demo, inference_demo, lif_demo,  # noqa: E402
-                                 lif_input, lif_response, prerender, slider_panel, steps_demo)
+from snn_helpers.course.widgets import (  # noqa: E402
+    RANGES,
+    SLIDER_MIME,
+    encoding_demo,
+    inference_demo,
+    lif_demo,
+    lif_input,
+    lif_response,
+    prerender,
+    slider_panel,
+    steps_demo,
+)
 
 
 @pytest.fixture(autouse=True)

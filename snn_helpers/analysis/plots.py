@@ -33,11 +33,11 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..system._checks import check_choice, check_float, check_int, float_array
-from ..system.atomic import atomic_path
 from ..core.encoding import CODE_NAMES
 from ..core.neurons import LIF, SURROGATES, after_reset
 from ..core.readout import describe_leader, top_classes
+from ..system._checks import check_choice, check_float, check_int, float_array
+from ..system.atomic import atomic_path
 
 SIDE = 28  # MNIST images are SIDE x SIDE pixels
 # The Okabe-Ito colours (Okabe and Ito 2008), told apart with the common colour-vision deficiencies.

@@ -10,8 +10,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 
-from ..system._checks import check_int
 from ..core.inference import over_batches
+from ..system._checks import check_int
 from .plots import BLUE, VERMILION, subplots
 
 

@@ -10,8 +10,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..engine import kernels
-from ..system._checks import check_choice, check_int, check_tensor
 from ..engine.backend import MEASURED, Engine, check_backend, resolve
+from ..system._checks import check_choice, check_int, check_tensor
 from .encoding import encode_batch
 from .neurons import LIF
 from .settings import ModelSettings, NeuronSettings

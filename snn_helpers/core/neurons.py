@@ -18,11 +18,11 @@ import torch
 from torch import nn
 
 from ..engine import kernels
-from ..system._checks import check_choice, check_float, check_tensor
 from ..engine.backend import resolve
 from ..engine.kernels import RESETS  # the reset rules; notebook 02 imports them from here
-from .settings import NeuronSettings
 from ..engine.surrogates import SURROGATES
+from ..system._checks import check_choice, check_float, check_tensor
+from .settings import NeuronSettings
 
 
 def after_reset(potentials: torch.Tensor, spikes: torch.Tensor, threshold: float, reset: str) -> torch.Tensor:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import torch
 
 from ..system._checks import check_choice, check_int
+from ..system.runtime import Timer, get_device
 from .data import mnist_loaders
 from .model import SNN
-from ..system.runtime import Timer, get_device
 from .settings import ModelSettings, NeuronSettings, TrainSettings
 from .training import evaluate, fit, set_seed
 

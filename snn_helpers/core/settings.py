@@ -25,9 +25,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ..system._checks import check_choice, check_float, check_int, check_sizes
 from ..engine.kernels import RESETS
 from ..engine.surrogates import SURROGATES
+from ..system._checks import check_choice, check_float, check_int, check_sizes
 
 SCHEDULES = ("constant", "cosine")
 

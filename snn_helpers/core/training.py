@@ -1,6 +1,6 @@
 """Seeding, training and evaluation: :func:`fit`, :func:`predict`, :func:`evaluate`.
 
-:func:`fit` (the SNN) and :func:`~snn_helpers.analysis.compare.fit_ann` (the ANN) share
+:func:`fit` (the SNN) and :func:`~snn_helpers.analysis.ann.fit_ann` (the ANN) share
 one epoch loop, :func:`run_epochs`. Device choice lives in :mod:`snn_helpers.system.runtime`.
 :func:`run_epochs` and :func:`predict` (so :func:`fit` and :func:`evaluate` too) run inside
 :func:`snn_helpers.engine.cpu.computing`: subnormals flushed, the process's share of threads, both
@@ -16,14 +16,31 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..system._checks import (check_bool, check_choice, check_device, check_generator, check_int, check_loader,
-                      check_module, check_path)
-from .checkpoint import (RESUME_KEYS, check_checkpoint_path, check_match, load_checkpoint, read_settings,
-                         rng_state, save_checkpoint, set_rng_state, settings_payload)
 from ..engine.cpu import computing
+from ..system._checks import (
+    check_bool,
+    check_choice,
+    check_device,
+    check_generator,
+    check_int,
+    check_loader,
+    check_module,
+    check_path,
+)
+from ..system.runtime import get_device
+from .checkpoint import (
+    RESUME_KEYS,
+    check_checkpoint_path,
+    check_match,
+    load_checkpoint,
+    read_settings,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+    settings_payload,
+)
 from .encoding import encode_batch
 from .inference import over_batches
-from ..system.runtime import get_device
 from .settings import SCHEDULES, ModelSettings, TrainSettings
 
 
@@ -149,7 +166,7 @@ def fit(model: nn.Module, train_loader, epochs: int = 5, num_steps: int = 10, lr
 def run_epochs(model: nn.Module, train_loader, forward, optimizer: torch.optim.Optimizer, settings: TrainSettings,
                *, device: torch.device, start: int = 0, history: list[float] | None = None, progress: bool = False,
                after_epoch=None) -> list[float]:
-    """The epoch loop that :func:`fit` and :func:`~snn_helpers.analysis.compare.fit_ann` share.
+    """The epoch loop that :func:`fit` and :func:`~snn_helpers.analysis.ann.fit_ann` share.
 
     Epochs ``start, ..., settings.epochs - 1`` of: for each batch ``(images [B, ...], labels [B])``
     of ``train_loader``, set the learning rate to ``settings.lr * lr_factor(settings.schedule, b, n)``

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..system.atomic import write_json
 from ..core.checkpoint import CheckpointError, load_checkpoint, read_settings
 from ..core.model import SNN
+from ..system.atomic import write_json
 from ..system.paths import checkpoint_dir
 from .shipped import pretrained_path
 

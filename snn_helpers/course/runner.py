@@ -25,11 +25,21 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from ..system.atomic import DiskFullError, atomic_path
-from .handoff import load_metrics, metrics_path
-from ..system.paths import (DATA_ENV, OUTPUT_ENV, QUICK_ENV, data_dir, executed_dir, figure_dir, notebook_dir, output_base,
-                    quick_mode, shown)
-from .prerender import PRERENDER_ENV
+from ..system.paths import (
+    DATA_ENV,
+    OUTPUT_ENV,
+    QUICK_ENV,
+    data_dir,
+    executed_dir,
+    figure_dir,
+    notebook_dir,
+    output_base,
+    quick_mode,
+    shown,
+)
 from ..system.threads import quiet_spinning
+from .handoff import load_metrics, metrics_path
+from .prerender import PRERENDER_ENV
 
 
 def notebook_paths(folder=None) -> list[Path]:

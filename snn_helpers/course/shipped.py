@@ -12,13 +12,13 @@ from pathlib import Path
 
 import torch
 
-from ..system.atomic import write_json
 from ..core.checkpoint import save_checkpoint, settings_payload
 from ..core.data import BatchLoader, as_tensors, load_mnist, sha256_of
 from ..core.model import SNN
-from ..system.paths import pretrained_dir
 from ..core.recipes import Recipe, get_recipe
 from ..core.training import evaluate
+from ..system.atomic import write_json
+from ..system.paths import pretrained_dir
 
 PRETRAINED_FILE = "snn_improved.pt"
 CHECK_IMAGES = 1000  # the shipped model's accuracy is re-checked on the first 1000 test images

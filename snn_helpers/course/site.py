@@ -28,9 +28,9 @@ from pathlib import Path
 
 import nbformat
 
+from ..analysis.plots import img_html
 from ..core.data import npm_pack, sha256_of
 from ..system.paths import PROJECT_ROOT, executed_dir, shown, site_dir, source_checkout, vendor_dir
-from ..analysis.plots import img_html
 from .prerender import SLIDER_MIME
 from .runner import notebook_paths
 

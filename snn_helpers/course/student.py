@@ -36,8 +36,14 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 def _pipeline():
     # nbgrader is imported here, not at module level: it takes seconds to import and
     # only this command needs it.
-    from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearOutput,
-                                        ClearSolutions, ComputeChecksums, LockCells)
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearHiddenTests,
+        ClearOutput,
+        ClearSolutions,
+        ComputeChecksums,
+        LockCells,
+    )
     return [CheckCellMetadata(), LockCells(), ClearSolutions(), ClearHiddenTests(), ClearOutput(),
             ComputeChecksums()]
 

@@ -36,13 +36,13 @@ import torch
 from IPython.core.pylabtools import print_figure
 from IPython.display import display
 
-from ..system._checks import check_choice, check_float, check_int, check_module, check_tensor
-from ..engine.cpu import computing
+from ..analysis.plots import code_rows, figure_description, lif_trace, spike_count_bars
 from ..core.encoding import CODE_NAMES, encode
 from ..core.inference import device_of, over_batches
 from ..core.neurons import LIF, RESETS
-from ..analysis.plots import code_rows, figure_description, lif_trace, spike_count_bars
 from ..core.readout import tie_note, top_classes
+from ..engine.cpu import computing
+from ..system._checks import check_choice, check_float, check_int, check_module, check_tensor
 from .prerender import PRERENDER_ENV, SLIDER_MIME, prerender_requested  # PRERENDER_ENV: also importable from here
 
 RANGES = {

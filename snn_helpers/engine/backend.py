@@ -37,10 +37,10 @@ from pathlib import Path
 
 import torch
 
-from . import kernels
 from ..system._checks import check_choice
 from ..system.atomic import write_json
 from ..system.runtime import get_device
+from . import kernels
 
 BACKENDS = ("auto", "torch", "compiled", "step")
 MEASURED = ("torch", "compiled")  # the engines auto chooses between; "step" is the slow teaching loop

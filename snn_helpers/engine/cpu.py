@@ -21,8 +21,8 @@ import contextlib
 
 import torch
 
-from . import kernels
 from ..system.threads import thread_share
+from . import kernels
 
 
 def flushes_subnormals() -> bool:

@@ -38,8 +38,8 @@ from pathlib import Path
 
 import torch
 
-from . import surrogates
 from ..system.atomic import atomic_path
+from . import surrogates
 
 SOURCE = Path(__file__).with_name("_kernels.c")
 # -ffp-contract=off: no fused multiply-adds but where _kernels.c asks for them, so the sums round

@@ -39,10 +39,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..system._checks import check_float, check_int, check_module, check_output_file, check_path, check_tensor
-from ..system.atomic import atomic_path
 from ..core.inference import device_of, over_batches
 from ..core.model import SNN
+from ..system._checks import check_float, check_int, check_module, check_output_file, check_path, check_tensor
+from ..system.atomic import atomic_path
 from .snntorch_harness import NEAR_STEPS, snntorch_spikes  # NEAR_STEPS: also importable from here
 
 DT = 1e-4  # seconds per time step: snnTorch's choice when it writes or reads NIR

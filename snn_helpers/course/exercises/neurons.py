@@ -13,8 +13,8 @@ import math
 
 import torch
 
-from .. import widgets
 from ...core.neurons import LIF, SURROGATES, SurrogateSpike, after_reset, spike
+from .. import widgets
 from . import attempt, exercise, expect, fail, passed, reword
 
 # Potentials may differ from the library's in the last bits (another order of the same additions).
