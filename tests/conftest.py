@@ -25,8 +25,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from snn_helpers.course.prerender import PRERENDER_ENV
 from snn_helpers.course.runner import execute_notebook, notebook_paths
-from snn_helpers.course.widgets import PRERENDER_ENV
 from snn_helpers.engine import kernels
 
 try:

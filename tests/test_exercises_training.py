@@ -8,7 +8,6 @@ from torch.nn import functional as F
 
 from snn_helpers import fit
 from snn_helpers.core.neurons import LIF, after_reset
-from snn_helpers.course.exercises import ExerciseError
 from snn_helpers.course.exercises.training import (
     check_lif_backward,
     check_spike_count_loss,

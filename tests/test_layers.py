@@ -178,11 +178,13 @@ def test_low_layers_load_without_the_training_loop(module):
     assert out.strip() == "[]", f"importing {PACKAGE}.{module} loaded {out.strip()}"
 
 
-def test_imports_are_sorted():
-    """Imports in the package, the notebooks, the tests and the benchmarks sorted as ``pyproject.toml`` configures ruff's isort
-    rules: standard library, third party, this package; ``ruff check --select I --fix`` puts them right."""
+def test_imports_are_sorted_and_used():
+    """Imports in the package, the notebooks, the tests and the benchmarks sorted as ``pyproject.toml`` configures
+    ruff's isort rules (standard library, third party, this package), and none unused (F401; a name kept for
+    others to import from here says so with ``# noqa: F401``). ``ruff check --select I,F401 --fix`` puts them
+    right."""
     project = ROOT.parent
-    run = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "I", "--no-cache", "--output-format",
+    run = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "I,F401", "--no-cache", "--output-format",
                           "concise", "snn_helpers", "notebooks", "tests", "benchmarks", "conftest.py"],
                          cwd=project, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr

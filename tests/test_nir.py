@@ -14,7 +14,6 @@ from snn_helpers.interop.nir_graph import (
     DT,
     NIRGraphError,
     as_reset_to_zero,
-    compare_with_snntorch,
     describe,
     export_nir,
     from_nir,
@@ -24,7 +23,7 @@ from snn_helpers.interop.nir_graph import (
     threshold_ties,
     to_nir,
 )
-from snn_helpers.interop.snntorch_harness import snntorch_spikes
+from snn_helpers.interop.snntorch_harness import compare_with_snntorch, snntorch_spikes
 
 
 def small_model(beta, threshold, sizes=(40, 30, 20, 5), seed=0):

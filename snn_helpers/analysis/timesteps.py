@@ -7,7 +7,6 @@ input is itself a valid Poisson spike train of that length.
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import torch
 
 from ..core.inference import over_batches
@@ -81,6 +80,7 @@ def plot_accuracy_by_steps(accuracies, train_steps: int, title: str = "Test accu
     Test accuracy against time steps. A line of the test accuracy against the number of time steps at
     evaluation, 1 to 3: 50.0% with 1 step, 90.0% with 3, the highest 90.0% with 3 steps. The point
     marked is the 2 steps the network was trained with: 80.00%.
+    >>> import matplotlib.pyplot as plt
     >>> plt.close(fig)
     """
     accuracies = list(accuracies)

@@ -6,7 +6,7 @@ images for an ANN) and gives the model back in the mode (train or eval) and on t
 also when the function raises. Every evaluation, demo and comparison is built on it:
 :func:`~snn_helpers.core.training.predict`, :func:`~snn_helpers.analysis.costs.snn_activity`,
 :func:`~snn_helpers.analysis.timesteps.decisions_by_steps`, :func:`~snn_helpers.analysis.ann.evaluate_ann`,
-:func:`~snn_helpers.analysis.ann.ann_activity`, :func:`~snn_helpers.interop.nir_graph.compare_with_snntorch`,
+:func:`~snn_helpers.analysis.ann.ann_activity`, :func:`~snn_helpers.interop.snntorch_harness.compare_with_snntorch`,
 :func:`~snn_helpers.course.widgets.inference_demo` and :func:`~snn_helpers.course.widgets.steps_demo`.
 """
 from __future__ import annotations

@@ -19,7 +19,7 @@ from torch import nn
 
 from ..engine import kernels
 from ..engine.backend import resolve
-from ..engine.kernels import RESETS  # the reset rules; notebook 02 imports them from here
+from ..engine.kernels import RESETS  # noqa: F401 (the reset rules; notebook 02 imports them from here)
 from ..engine.surrogates import SURROGATES
 from ..system._checks import check_choice, check_float, check_tensor
 from .settings import NeuronSettings

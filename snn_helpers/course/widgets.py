@@ -16,8 +16,8 @@ digit, those with intensity > 0, three decimals; "accuracy" has one decimal;
 steps count from 0.) Invalid arguments
 raise ``ValueError``/``TypeError`` naming the argument. ``RANGES`` holds the
 slider bounds the notebooks use; the tests call every demo at those bounds.
-The two demos that run a network, ``inference_demo`` and ``steps_demo``, run
-inside :func:`snn_helpers.engine.cpu.computing` (subnormals flushed, the process's
+The two demos that run a network, ``inference_demo`` and ``steps_demo``, run through
+:func:`snn_helpers.core.inference.over_batches`, so inside :func:`snn_helpers.engine.cpu.computing` (subnormals flushed, the process's
 share of threads), as training and evaluation do; the other two compute a few
 hundred numbers on the calling thread and leave the CPU's settings alone, so
 that notebooks 01 and 02 do not build the compiled kernels.
@@ -28,7 +28,6 @@ import base64
 import contextlib
 import io
 import math
-import os
 
 import ipywidgets
 import matplotlib.pyplot as plt
@@ -41,9 +40,8 @@ from ..core.encoding import CODE_NAMES, encode
 from ..core.inference import device_of, over_batches
 from ..core.neurons import LIF, RESETS
 from ..core.readout import tie_note, top_classes
-from ..engine.cpu import computing
 from ..system._checks import check_choice, check_float, check_int, check_module, check_tensor
-from .prerender import PRERENDER_ENV, SLIDER_MIME, prerender_requested  # PRERENDER_ENV: also importable from here
+from .prerender import SLIDER_MIME, prerender_requested
 
 RANGES = {
     "num_steps": (1, 100),        # notebook 01: time steps of the spike encoding
@@ -283,7 +281,9 @@ def slider_panel(demo, controls: dict, **fixed) -> ipywidgets.VBox:
     controls: ``{argument name: ipywidgets control}``; fixed: the other arguments.
     Returns the panel: a row of the controls above the output area.
 
+    >>> import os
     >>> from unittest import mock
+    >>> from snn_helpers.course.prerender import PRERENDER_ENV
     >>> controls = {"beta": ipywidgets.FloatSlider(value=0.9, min=0.0, max=1.0)}
     >>> with mock.patch.dict(os.environ, {PRERENDER_ENV: "0"}), \\
     ...         contextlib.redirect_stdout(io.StringIO()) as printed:  # outside Jupyter, the output area prints here

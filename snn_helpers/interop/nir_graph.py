@@ -26,7 +26,7 @@ Two things do not carry over:
   there; :func:`threshold_ties` counts those. Two simulators also add the same
   float32 numbers in different orders, so their potentials can differ in the
   last bits. A round trip is spike-for-spike identical when no potential is on
-  the threshold or within that rounding of it (:func:`compare_with_snntorch`
+  the threshold or within that rounding of it (:func:`~snn_helpers.interop.snntorch_harness.compare_with_snntorch`
   reports the smallest distance).
 
 The examples use this module's names, ``torch`` and :class:`~snn_helpers.core.model.SNN`.
@@ -39,11 +39,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..core.inference import device_of, over_batches
 from ..core.model import SNN
 from ..system._checks import check_float, check_int, check_module, check_output_file, check_path, check_tensor
 from ..system.atomic import atomic_path
-from .snntorch_harness import NEAR_STEPS, snntorch_spikes  # NEAR_STEPS: also importable from here
 
 DT = 1e-4  # seconds per time step: snnTorch's choice when it writes or reads NIR
 BETA_DIGITS = 12  # beta read back from tau is rounded to this many significant digits
@@ -416,76 +414,3 @@ def _values(array) -> str:
     array = np.asarray(array)
     low, high = array.min(), array.max()
     return f"{low:.6g}" if low == high else f"{low:.6g}..{high:.6g}"
-
-
-def compare_with_snntorch(model: SNN, net: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                          num_steps: int, generator: torch.Generator | None = None, batch_size: int = 500) -> dict:
-    """Run the same Poisson spikes of ``images`` through ``model`` and the snnTorch network ``net``.
-
-    Returns counts over all images: ``images``, ``output_spikes`` (this series'),
-    ``differing_spikes`` (output neuron-steps where one fires and the other does not), ``ties`` (potentials
-    exactly at the threshold, where the spike rules differ), ``margin`` (the smallest
-    ``|U - threshold|`` of any potential of this series' network), ``closest`` (that potential itself, which
-    says on which side of the threshold it lay), ``same_predictions``,
-    the accuracy of each (``accuracy``, ``accuracy_snntorch``), ``differing_images`` (images with at
-    least one differing output spike) and ``unexplained_images``: those of them in which no potential,
-    in any layer and step, came within :data:`NEAR_STEPS` float32 steps of the threshold. A tie or a
-    rounding difference can only start where a potential is on or next to the threshold, so a correct
-    import has no unexplained image.
-
-    model: an :class:`SNN` taking 784 inputs. net: the same network imported into snnTorch.
-    images: ``[N, 1, 28, 28]`` float tensor in [0, 1]; labels: ``[N]`` integers.
-    num_steps: time steps of the Poisson code, at least 1. generator: draws the spikes
-    (``None``: torch's global one). batch_size: images per forward pass, ``>= 1``. Both run where
-    ``net`` is (its first weight's device), in eval mode, without gradients; ``model`` comes back in
-    the mode and on the device it had (:func:`~snn_helpers.core.inference.over_batches`).
-
-    >>> from snntorch.import_nir import import_from_nir
-    >>> _ = torch.manual_seed(0)
-    >>> model = SNN([784, 10])
-    >>> net = import_from_nir(to_nir(model))  # snnTorch prints a line here
-    replace rnn subgraph with nirgraph
-    >>> result = compare_with_snntorch(model, net, torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 2, 3]),
-    ...                                num_steps=5, generator=torch.Generator().manual_seed(0))
-    >>> result["images"], result["differing_spikes"], result["unexplained_images"]
-    (4, 0, 0)
-    >>> math.isclose(abs(result["closest"] - model.lifs[0].threshold), result["margin"], rel_tol=1e-6)
-    True
-    """
-    check_tensor("images", images)
-    batch_size = check_int("batch_size", batch_size, 1)
-    totals = dict.fromkeys(("output_spikes", "differing_spikes", "ties", "same_predictions", "correct",
-                            "correct_snntorch", "differing_images", "unexplained_images"), 0)
-    threshold, margin, closest = model.lifs[0].threshold, math.inf, math.nan
-    near = NEAR_STEPS * torch.finfo(torch.float32).eps * abs(threshold)
-
-    def step(x, _pixels, truth):  # x: every pixel's spikes, which snnTorch's network takes
-        nonlocal margin, closest
-        x = x.flatten(2)
-        ours, record = model(x, record=True)
-        theirs = snntorch_spikes(net, x)
-        predicted, predicted_snntorch = ours.sum(0).argmax(1), theirs.sum(0).argmax(1)
-        totals["output_spikes"] += int(ours.sum())
-        totals["differing_spikes"] += int((ours != theirs).sum())
-        totals["ties"] += _ties(record, threshold)
-        differ = (ours != theirs).flatten(2).any(2).any(0)  # [B]
-        close = torch.stack([(potential - threshold).abs().flatten(2).amin((0, 2)) <= near
-                             for potential in record["potentials"]]).any(0)
-        totals["differing_images"] += int(differ.sum())
-        totals["unexplained_images"] += int((differ & ~close).sum())
-        for potential in record["potentials"]:
-            distance = (potential - threshold).abs().flatten()
-            at = int(distance.argmin())
-            if distance[at].item() < margin:
-                margin, closest = distance[at].item(), potential.flatten()[at].item()
-        totals["same_predictions"] += int((predicted == predicted_snntorch).sum())
-        totals["correct"] += int((predicted == truth).sum())
-        totals["correct_snntorch"] += int((predicted_snntorch == truth).sum())
-    batches = [(images[start:start + batch_size], labels[start:start + batch_size])
-               for start in range(0, len(images), batch_size)]
-    over_batches(model, batches, num_steps, step, generator=generator, device=device_of(net), dense=True)
-    n = len(images)
-    return {"images": n, **{key: totals[key] for key in ("output_spikes", "differing_spikes", "ties",
-                                                          "same_predictions", "differing_images",
-                                                          "unexplained_images")},
-            "margin": margin, "closest": closest, "accuracy": totals["correct"] / n, "accuracy_snntorch": totals["correct_snntorch"] / n}
