@@ -105,6 +105,50 @@ def test_the_poisson_kernel_gives_torchs_spikes_from_the_same_draws(monkeypatch)
 
 
 @needs_library
+@pytest.mark.parametrize("first", [0, 1, 622, 623, 624, 1000])
+@pytest.mark.parametrize("shape", [(0,), (1,), (623,), (624,), (625,), (3, 7, 200), (10, 4001)])
+def test_the_random_kernel_draws_torchs_numbers_and_moves_the_generator_alike(first, shape):
+    """kernels.rand against torch.rand, bit for bit, from every place in the generator's batch of
+    624 words (``first`` numbers drawn before), over one and several batches; then both generators
+    go on alike, in torch."""
+    ours, theirs = torch.Generator().manual_seed(first), torch.Generator().manual_seed(first)
+    torch.rand(first, generator=ours), torch.rand(first, generator=theirs)
+    drawn = kernels.rand(shape, ours)
+    assert drawn.shape == shape and drawn.dtype == torch.float32
+    assert torch.equal(drawn, torch.rand(shape, generator=theirs))
+    assert torch.equal(ours.get_state(), theirs.get_state())
+    assert torch.equal(torch.randn(5, generator=ours), torch.randn(5, generator=theirs))
+
+
+@needs_library
+def test_the_random_kernel_draws_from_torchs_default_generator_without_one():
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(11)
+        drawn = kernels.rand((2, 900))
+        after = torch.get_rng_state()
+        torch.manual_seed(11)
+        assert torch.equal(drawn, torch.rand(2, 900)) and torch.equal(after, torch.get_rng_state())
+
+
+@needs_library
+def test_the_random_kernel_gives_way_to_torch_where_it_disagrees_or_the_state_is_not_torchs(monkeypatch):
+    """A torch whose generator state the kernel does not read (here: a state said to be too short)
+    is found by the first call's check: a warning, then torch.rand's numbers. Counters out of
+    torch's range make the kernel refuse without writing."""
+    monkeypatch.delitem(kernels._state, "rand", raising=False)
+    monkeypatch.setattr(kernels, "GENERATOR_STATE_BYTES", 10**6)
+    with pytest.warns(RuntimeWarning, match="differ from torch.rand's"):
+        drawn = kernels.rand((700,), torch.Generator().manual_seed(3))
+    assert torch.equal(drawn, torch.rand(700, generator=torch.Generator().manual_seed(3)))
+    assert kernels._state["rand"] is False
+    state = torch.Generator().manual_seed(0).get_state()
+    state[8:12] = torch.tensor([0], dtype=torch.int32).view(torch.uint8)  # left = 0: torch keeps it in [1, 624]
+    out = torch.full((4,), -1.0)
+    assert kernels.library().snn_rand(state.data_ptr(), out.data_ptr(), 4) == 1
+    assert torch.equal(out, torch.full((4,), -1.0))
+
+
+@needs_library
 def test_a_layer_size_the_product_kernel_cannot_take_falls_back_to_torch_for_that_product():
     torch.manual_seed(0)
     compiled = SNN((784, 100, 10), backend="compiled")  # 100 is not a multiple of 64

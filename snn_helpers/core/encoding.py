@@ -215,15 +215,15 @@ def _draw(probs: torch.Tensor, num_steps: int, generator, compiled: bool = False
     between take random numbers (about a fifth of MNIST's pixels), in order.
     With ``compiled`` (training's encoder, :func:`encode_lit`), where the compiled
     kernels take ``probs`` (fp32 on the CPU), they turn the draws into spikes
-    (:func:`~snn_helpers.engine.kernels.poisson_spikes`, each written once); elsewhere torch
+    (:func:`~snn_helpers.engine.kernels.poisson_spikes`, each written once) and draw them
+    (:func:`~snn_helpers.engine.kernels.rand`, torch.rand's numbers); elsewhere torch draws and
     scatters them. Same draws, same comparisons: the same spikes. :func:`poisson_encode`
     stays in torch, so that notebook 01 neither builds nor needs the kernels.
     """
     between = (probs > 0) & (probs < 1)
     if compiled and probs.device.type == "cpu" and probs.dtype == torch.float32 and kernels.library() is not None:
         drawn = int(torch.count_nonzero(between))
-        noise = torch.rand((num_steps, drawn), generator=generator, dtype=probs.dtype)
-        return kernels.poisson_spikes(probs, noise)
+        return kernels.poisson_spikes(probs, kernels.rand((num_steps, drawn), generator))
     drawn = between.nonzero().squeeze(1)
     noise = torch.rand((num_steps, drawn.numel()), generator=generator, device=probs.device, dtype=probs.dtype)
     spikes = torch.zeros((num_steps, probs.numel()), device=probs.device, dtype=probs.dtype)

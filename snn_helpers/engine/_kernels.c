@@ -10,6 +10,7 @@
    - snn_gather_columns / snn_scatter_columns: the weight columns the inputs meet, as rows
      (for the product), and their gradient back into the columns.
    - snn_poisson: the Poisson encoder's spikes from its random draws, each written once.
+   - snn_rand: those draws, torch.rand's numbers from the same generator.
    - snn_lif_fwd / snn_lif_bwd: the LIF recurrence of FusedLIF (neurons.py), one pass
      over memory each way.
    - snn_num_threads: how many OpenMP threads the kernels' parallel loops use.
@@ -242,6 +243,83 @@ int snn_poisson(const float *probs, const float *noise, int32_t *where, float *o
     #pragma omp parallel for schedule(static)
     for (int64_t t = 0; t < T; t++)
         poisson_step(probs, noise + t * D, where, out + t * N, N, D);
+    return 0;
+}
+
+/* torch.rand's float32 numbers from a CPU torch.Generator, the same ones, drawn faster: torch draws
+   them one at a time on one thread (about 2 ns each); here each batch of 624 is made in two
+   loops that vectorise. The generator is torch's MT19937 (ATen's MT19937RNGEngine.h), and
+   torch.rand's float is the low 24 bits of one 32-bit output, times 2^-24 (DistributionsHelper.h).
+   state is what Generator.get_state() returns (CPUGeneratorImplState, whose first part is laid out
+   as below, the 624 words widened to 64 bits); it is advanced here as torch would advance it, to
+   be handed back with Generator.set_state(). kernels.py checks once per process, against torch
+   itself, that this gives torch's numbers and state, and uses torch.rand where it does not. */
+#define MT_N 624
+#define MT_M 397
+struct generator_state {  /* at::CPUGeneratorImplStateLegacy, up to its words */
+    uint64_t seed;
+    int32_t left;         /* draws until the next twist, plus one (1: twist before the next draw) */
+    int32_t seeded;
+    uint64_t next;        /* the next word to temper */
+    uint64_t words[MT_N];
+};
+
+static void mt_twist(uint32_t *mt)  /* the next 624 words (mt19937_engine::next_state) */
+{
+    int i = 0;
+    for (; i < MT_N - MT_M; i++) {
+        const uint32_t y = (mt[i] & 0x80000000u) | (mt[i + 1] & 0x7fffffffu);
+        mt[i] = mt[i + MT_M] ^ (y >> 1) ^ ((mt[i + 1] & 1u) ? 0x9908b0dfu : 0u);
+    }
+    for (; i < MT_N - 1; i++) {
+        const uint32_t y = (mt[i] & 0x80000000u) | (mt[i + 1] & 0x7fffffffu);
+        mt[i] = mt[i + MT_M - MT_N] ^ (y >> 1) ^ ((mt[i + 1] & 1u) ? 0x9908b0dfu : 0u);
+    }
+    const uint32_t y = (mt[MT_N - 1] & 0x80000000u) | (mt[0] & 0x7fffffffu);
+    mt[MT_N - 1] = mt[MT_M - 1] ^ (y >> 1) ^ ((mt[0] & 1u) ? 0x9908b0dfu : 0u);
+}
+
+static void mt_floats(const uint32_t *restrict mt, float *restrict out, int64_t n)  /* temper, then 24 bits */
+{
+    for (int64_t k = 0; k < n; k++) {
+        uint32_t y = mt[k];
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c5680u;
+        y ^= (y << 15) & 0xefc60000u;
+        y ^= y >> 18;
+        out[k] = (float)(y & 0xffffffu) * 5.9604644775390625e-8f;  /* 2^-24 */
+    }
+}
+
+/* out[0..n) = the next n numbers of torch.rand from state (advanced). Returns 0, or 1 without
+   touching anything when the state's counters are out of the range torch keeps them in. */
+int snn_rand(uint8_t *state, float *out, int64_t n)
+{
+    struct generator_state g;  /* copied in and out: no assumption on the bytes' alignment */
+    memcpy(&g, state, sizeof g);
+    if (g.left < 1 || g.left > MT_N || g.next > MT_N)
+        return 1;
+    uint32_t mt[MT_N];
+    for (int i = 0; i < MT_N; i++)
+        mt[i] = (uint32_t)g.words[i];
+    int64_t left = g.left, next = (int64_t)g.next;
+    for (int64_t done = 0; done < n;) {
+        if (left == 1) {  /* as torch: twist, then the draw that follows takes word 0 */
+            mt_twist(mt);
+            left = MT_N + 1;
+            next = 0;
+        }
+        const int64_t k = min64(n - done, left - 1);
+        mt_floats(mt + next, out + done, k);
+        done += k;
+        next += k;
+        left -= k;
+    }
+    for (int i = 0; i < MT_N; i++)
+        g.words[i] = mt[i];
+    g.left = (int32_t)left;
+    g.next = (uint64_t)next;
+    memcpy(state, &g, sizeof g);
     return 0;
 }
 

@@ -10,7 +10,8 @@ nothing but the time and the rounding of sums:
 - :class:`~snn_helpers.core.neurons.FusedLIF` runs its recurrence here in one pass
   over memory each way instead of a few small torch operations per step.
 - :func:`poisson_spikes` turns the Poisson encoder's random draws into spikes
-  (:func:`~snn_helpers.core.encoding.encode_lit` uses it where it can), the same spikes as torch's.
+  (:func:`~snn_helpers.core.encoding.encode_lit` uses it where it can), the same spikes as torch's,
+  and :func:`rand` draws those numbers: torch.rand's, from the same generator, several times faster.
 
 The library is compiled once per source, compiler and CPU into
 ``$SNN_KERNEL_CACHE`` (default ``~/.cache/snn_helpers``). Without a compiler
@@ -60,6 +61,7 @@ _SIGNATURES = {  # name: (return type, argument types) of each function _kernels
     "snn_gather_columns": (None, [_P, _P, _P, _I64, _I64, _I64]),
     "snn_scatter_columns": (None, [_P, _P, _P, _I64, _I64, _I64]),
     "snn_poisson": (_INT, [_P, _P, _P, _P, _I64, _I64, _I64]),
+    "snn_rand": (_INT, [_P, _P, _I64]),
     "snn_lif_fwd": (None, [_P, _P, _P, _I64, _I64, _F, _F, _INT]),
     "snn_lif_bwd": (_INT, [_P, _P, _P, _P, _I64, _I64, _F, _F, _F, _INT, _INT]),
     "snn_num_threads": (_INT, []),
@@ -412,6 +414,67 @@ def poisson_spikes(probs: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"noise must hold one draw per step for each intensity strictly between 0 and 1; "
                          f"it has {drawn}, probs has {int(((probs > 0) & (probs < 1)).sum())}")
     return spikes
+
+
+GENERATOR_STATE_BYTES = 5016  # sizeof(struct generator_state) in _kernels.c: the part of get_state() it reads
+
+
+def rand(shape: tuple[int, ...], generator: torch.Generator | None = None) -> torch.Tensor:
+    """``torch.rand(shape, generator=generator)``: the same float32 numbers, and the generator left
+    in the same state, drawn by ``snn_rand`` (torch draws them one at a time on one thread).
+
+    The kernel runs torch's own generator (MT19937) on the state that ``generator.get_state()``
+    returns and hands the advanced state back with ``set_state``. That state's layout is torch's
+    (not a promised interface), so the first call in a process checks the kernel against
+    torch.rand itself, across the generator's 624-number batches; where the two differ (another
+    torch), or without the kernels, or for a generator that is not on the CPU, torch.rand draws.
+    Like torch.rand, it draws from one generator at a time: two threads that share a generator
+    would interleave differently than with torch, where each draw holds the generator's lock.
+
+    shape: sizes ``>= 0``; generator: a ``torch.Generator`` or None (torch's default one).
+
+    >>> import torch
+    >>> from snn_helpers.engine import kernels
+    >>> ours, theirs = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+    >>> torch.equal(kernels.rand((3, 700), ours), torch.rand((3, 700), generator=theirs))
+    True
+    >>> torch.equal(ours.get_state(), theirs.get_state())  # both generators moved on alike
+    True
+    """
+    generator = torch.default_generator if generator is None else generator
+    lib = library()
+    if lib is None or generator.device.type != "cpu" or not _rand_agrees(lib):
+        return torch.rand(shape, generator=generator)
+    out = torch.empty(shape)
+    state = generator.get_state()
+    if lib.snn_rand(_address("state", state, torch.uint8, (state.numel(),)),
+                    _address("out", out, torch.float32, out.shape), out.numel()):
+        return torch.rand(shape, generator=generator)  # counters torch would not write: let torch say
+    generator.set_state(state)
+    return out
+
+
+def _rand_agrees(lib: ctypes.CDLL) -> bool:
+    """True when ``snn_rand`` gives torch.rand's numbers and the state torch leaves, on a fresh
+    generator and on one part-way through a batch of 624; checked once per process."""
+    if "rand" not in _state:
+        agrees = True
+        for seed, first, length in ((0, 0, 1), (1, 0, 1300), (2, 5, 2000), (3, 623, 1)):
+            generator = torch.Generator().manual_seed(seed)
+            torch.rand(first, generator=generator)
+            state = generator.get_state()
+            want = torch.rand(length, generator=generator)
+            got = torch.empty(length)
+            agrees &= (state.numel() >= GENERATOR_STATE_BYTES
+                       and lib.snn_rand(_address("state", state, torch.uint8, (state.numel(),)),
+                                        _address("out", got, torch.float32, (length,)), length) == 0
+                       and torch.equal(got, want) and torch.equal(state, generator.get_state()))
+        if not agrees:
+            warnings.warn("the compiled random numbers differ from torch.rand's with this torch "
+                          f"({torch.__version__}); torch.rand draws them (the same spikes, slower)",
+                          RuntimeWarning, stacklevel=3)
+        _state["rand"] = agrees
+    return _state["rand"]
 
 
 def _reset_flag(reset: str) -> int:
