@@ -135,7 +135,8 @@ def test_the_random_kernel_gives_way_to_torch_where_it_disagrees_or_the_state_is
     """A torch whose generator state the kernel does not read (here: a state said to be too short)
     is found by the first call's check: a warning, then torch.rand's numbers. Counters out of
     torch's range make the kernel refuse without writing."""
-    monkeypatch.delitem(kernels._state, "rand", raising=False)
+    monkeypatch.setitem(kernels._state, "rand", None)  # put back as it was after the test ...
+    del kernels._state["rand"]  # ... and absent during it, so that the check runs again
     monkeypatch.setattr(kernels, "GENERATOR_STATE_BYTES", 10**6)
     with pytest.warns(RuntimeWarning, match="differ from torch.rand's"):
         drawn = kernels.rand((700,), torch.Generator().manual_seed(3))
