@@ -41,10 +41,9 @@ from snn_helpers.system.atomic import write_json
 from snn_helpers.system.paths import PROJECT_ROOT, data_dir
 
 SETUP = """
-import json, sys
-sys.path.insert(0, sys.argv[1])
-from train_speed import cpu_name
+import json
 from snn_helpers.course.runner import notebook_paths
+from snn_helpers.system.machine import cpu_name
 print(json.dumps({"notebooks": [str(p) for p in notebook_paths()], "cpu": cpu_name()}))
 """
 
@@ -108,7 +107,7 @@ def main() -> None:
                         help="the notebooks' output folder (default: a temporary one)")
     parser.add_argument("--update", action="store_true", help="keep the results file's rows of other notebooks")
     args = parser.parse_args()
-    setup = json.loads(subprocess.run([sys.executable, "-c", SETUP, str(Path(__file__).parent)],
+    setup = json.loads(subprocess.run([sys.executable, "-c", SETUP],
                                       capture_output=True, text=True, check=True).stdout)
     notebooks = [Path(p) for p in args.notebooks or setup["notebooks"]]
     keep = args.update

@@ -98,8 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     res = sub.add_parser("results", help="show the results file, or regenerate the README's blocks from it")
     res.add_argument("--file", default=str(results.RESULTS_FILE), help="the results file "
                      "(default: results/measurements.json)")
+    res.add_argument("--memory-file", default=str(results.MEMORY_FILE), help="the notebook-memory file "
+                     "(default: results/notebook_memory.json, written by benchmarks/notebook_memory.py)")
     res.add_argument("--readme", nargs="?", const="README.md", default=None, metavar="README",
-                     help="rewrite the <!-- results:NAME --> blocks of README (default: README.md) from the file")
+                     help="rewrite the <!-- results:NAME --> blocks of README (default: README.md) from the files")
 
     run = sub.add_parser("run-notebooks", help="execute notebooks/NN_*.ipynb in order, then the appendices "
                          "A*_*.ipynb (the main job), write executed copies to build/executed/, print the test accuracy")
@@ -184,18 +186,18 @@ def cmd_train(args) -> int:
 
 
 def cmd_results(args) -> int:
-    entries = results.load(args.file)
+    entries, memory = results.load(args.file), results.load_memory(args.memory_file)
     if args.readme is None:
-        for name, block in results.render(entries).items():
+        for name, block in results.render(entries, memory).items():
             print(f"<!-- results:{name} -->\n{block}\n")
         return 0
     readme = Path(args.readme)
     text = readme.read_text()
-    updated = results.update_readme(text, entries)
+    updated = results.update_readme(text, entries, memory)
     if updated != text:
         with atomic_path(readme) as tmp:
             tmp.write_text(updated)
-    print(f"{readme}: {len(results.readme_blocks(updated))} blocks from {args.file}"
+    print(f"{readme}: {len(results.readme_blocks(updated))} blocks from {args.file} and {args.memory_file}"
           + ("" if updated != text else " (unchanged)"))
     return 0
 

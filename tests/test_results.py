@@ -12,8 +12,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def test_the_readme_quotes_the_results_file():
     blocks = results.readme_blocks(README.read_text())
-    assert sorted(blocks) == sorted(results.BLOCKS)  # every block is in the README, once
-    want = results.render(results.load(results.RESULTS_FILE))
+    want = results.render(results.load(results.RESULTS_FILE), results.load_memory(results.MEMORY_FILE))
+    assert sorted(blocks) == sorted(want)  # every block is in the README, once
     for name, body in blocks.items():
         assert body == want[name], f"README block {name!r} differs from the results file: " \
                                    "run `python -m snn_helpers results --readme`"
@@ -29,12 +29,12 @@ def _train_entry(accuracy, model="Test CPU"):
 
 def test_a_new_entry_changes_what_the_readme_must_say():
     entries = results.load(results.RESULTS_FILE)
-    text = results.update_readme(README.read_text(), entries)
-    changed = results.update_readme(text, [*entries, _train_entry(12.34, "Another CPU")])
+    text = results.update_readme(README.read_text(), entries, results.load_memory())
+    changed = results.update_readme(text, [*entries, _train_entry(12.34, "Another CPU")], results.load_memory())
     assert changed != text
     assert "| compiled | fp32 | Another CPU | 30.0 s | 12.34% |" in results.readme_blocks(changed)["train-runs"]
     assert "| Another CPU | avx2 | compiled | 12.34% |" in results.readme_blocks(changed)["seed-spread"]
-    assert results.update_readme(changed, entries) == text  # the blocks follow the file, nothing else
+    assert results.update_readme(changed, entries, results.load_memory()) == text  # the blocks follow the files
 
 
 def test_record_appends_an_entry_with_machine_commit_and_date(tmp_path):
@@ -112,3 +112,57 @@ def test_the_shared_server_benchmark_refuses_a_bad_count(capsys):
         bench["main"](["--students", "0"])
     assert "--students must be at least 1, got 0" in capsys.readouterr().err
     assert list(bench["SETTINGS"])[0] == bench["REFERENCE"] and bench["SETTINGS"][bench["REFERENCE"]] == {}
+
+
+def _memory(peaks, limit_gb=2.0):
+    return {"limit_gb": limit_gb, "notebooks": {
+        f"0{n}_x.ipynb": {"kernel_peak_mb": kernel, "client_peak_mb": 70.0, "cpu": "Test CPU (family 1, model 2)",
+                          "cores": 2, "date": f"2026-01-0{n}T10:00Z"} for n, kernel in enumerate(peaks, 1)}}
+
+
+def test_the_memory_block_says_what_fits_and_which_neighbours_pass_the_limit():
+    block = results.render([], _memory([900.0, 1000.0, 1950.0, 400.0]))["notebook-memory"]
+    assert block.startswith("Measured on Test CPU (family 1, model 2), 2 cores, 2026-01-01 to 2026-01-04:")
+    rows = [line for line in block.splitlines() if line.startswith("| 0")]
+    assert rows == ["| 01 | 900 MB | 970 MB | fits |", "| 02 | 1,000 MB | 1,070 MB | fits |",
+                    "| 03 | 1,950 MB | 2,020 MB | does not fit |", "| 04 | 400 MB | 470 MB | fits |"]
+    assert "(02 and 03), hold 1,000 + 1,950 = 2,950 MB: more than the 2 GB." in block
+    assert "(01 and 02), hold 900 + 1,000 = 1,900 MB: within the 3 GB." in \
+        results.render([], _memory([900.0, 1000.0], limit_gb=3))["notebook-memory"]
+    assert "no notebook measured yet" in results.render([], None)["notebook-memory"]
+
+
+def test_a_broken_notebook_memory_file_names_the_file_and_the_row(tmp_path):
+    path = tmp_path / "memory.json"
+    path.write_text("{")
+    with pytest.raises(ValueError, match="memory.json is not a notebook-memory file"):
+        results.load_memory(path)
+    memory = _memory([900.0])
+    del memory["notebooks"]["01_x.ipynb"]["cpu"]
+    path.write_text(json.dumps(memory))
+    with pytest.raises(ValueError, match="row '01_x.ipynb' is"):
+        results.load_memory(path)
+    path.write_text(json.dumps(_memory([900.0])))
+    assert results.load_memory(path)["notebooks"]["01_x.ipynb"]["kernel_peak_mb"] == 900.0
+
+
+@pytest.mark.slow
+def test_the_notebook_memory_benchmark_measures_a_notebook_and_names_the_cpu(tmp_path):
+    import subprocess
+    import sys
+
+    import nbformat
+
+    from snn_helpers.system.machine import cpu_name
+    notebook = tmp_path / "01_tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("data = bytearray(50_000_000)")]),
+                   notebook)
+    out = tmp_path / "memory.json"
+    done = subprocess.run([sys.executable, str(README.parent / "benchmarks" / "notebook_memory.py"), "--out", str(out),
+                           "--output-dir", str(tmp_path / "outputs"), str(notebook)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = results.load_memory(out)["notebooks"]["01_tiny.ipynb"]
+    assert row["cpu"] == cpu_name() and row["fits"] is True
+    assert row["kernel_peak_mb"] > 50  # the 50 MB the cell holds, and the kernel itself
+    assert "| 01 |" in results.render([], results.load_memory(out))["notebook-memory"]

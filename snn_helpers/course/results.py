@@ -14,8 +14,11 @@ written atomically. An entry is a dict with:
 - ``commit``, ``date`` (UTC) and ``command``;
 - ``figures``: what the run measured (see :func:`train_figures` and the benchmark's JSON).
 
+``results/notebook_memory.json`` holds the peak memory of each notebook, written by
+``benchmarks/notebook_memory.py`` (:func:`load_memory`).
+
 ``python -m snn_helpers results --readme`` rewrites the blocks of README.md between
-``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` from the file (:func:`render`);
+``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` from the two files (:func:`render`);
 ``tests/test_results.py`` checks that the README holds what the file gives.
 """
 from __future__ import annotations
@@ -34,6 +37,8 @@ from ..system.machine import cpu_info
 from ..system.paths import PROJECT_ROOT
 
 RESULTS_FILE = PROJECT_ROOT / "results" / "measurements.json"
+MEMORY_FILE = PROJECT_ROOT / "results" / "notebook_memory.json"
+MEMORY_ROW = ("kernel_peak_mb", "client_peak_mb", "cpu", "cores", "date")  # what a notebook's row must hold
 KINDS = ("bench", "shared", "train", "reported")
 RECIPE_NAMES = {"seed": "baseline"}  # old recipe names, as the README shows them now
 _BLOCK = re.compile(r"(<!-- results:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)", re.S)
@@ -90,6 +95,33 @@ def load(path=RESULTS_FILE) -> list[dict]:
             raise ValueError(f"{path}: entry {number} must be a dict with 'figures' and a 'kind' "
                              f"in {list(KINDS)}, got {str(entry)[:80]}")
     return entries
+
+
+def load_memory(path=MEMORY_FILE) -> dict | None:
+    """The notebook-memory file at ``path`` as a dict (``limit_gb``, ``notebooks``: a row per notebook
+    file name), or None where it does not exist yet; a ValueError naming the file when it is not one.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     print(load_memory(Path(folder) / "none.json"))
+    None
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    problem = f"{path} is not a notebook-memory file (a JSON object with a number 'limit_gb' and a dict " \
+              f"'notebooks' of rows with {', '.join(MEMORY_ROW)})"
+    try:
+        memory = json.loads(path.read_text())
+    except ValueError as error:
+        raise ValueError(f"{problem}: {error}") from None
+    if not isinstance(memory, dict) or not isinstance(memory.get("limit_gb"), (int, float)) \
+            or not isinstance(memory.get("notebooks"), dict):
+        raise ValueError(problem)
+    for name, row in memory["notebooks"].items():
+        if not isinstance(row, dict) or any(key not in row for key in MEMORY_ROW):
+            raise ValueError(f"{problem}: row {name!r} is {str(row)[:80]}")
+    return memory
 
 
 def record(kind: str, command: str, figures: dict, path=RESULTS_FILE, **extra) -> dict:
@@ -247,27 +279,53 @@ def _shared_table(entries) -> str:
     return "\n".join(lines)
 
 
+def _memory_table(memory) -> str:
+    if not memory or not memory["notebooks"]:
+        return "(no notebook measured yet: `python benchmarks/notebook_memory.py` measures them)"
+    rows, limit = memory["notebooks"], memory["limit_gb"]
+    cpus = sorted({f"{row['cpu']}, {row['cores']} cores" for row in rows.values()})
+    dates = sorted(row["date"][:10] for row in rows.values())
+    span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+    lines = [f"Measured on {' and '.join(cpus)}, {span}:", "",
+             f"| notebook | kernel peak | with the client | {limit:g} GB session |", "|---|---|---|---|"]
+    for name, row in rows.items():
+        both = row["kernel_peak_mb"] + row["client_peak_mb"]
+        lines.append(f"| {name.split('_')[0]} | {row['kernel_peak_mb']:,.0f} MB | {both:,.0f} MB "
+                     f"| {'fits' if both <= 1000 * limit else 'does not fit'} |")
+    names = list(rows)
+    pairs = [(rows[a]["kernel_peak_mb"] + rows[b]["kernel_peak_mb"], a, b) for a, b in zip(names, names[1:])]
+    if pairs:
+        total, a, b = max(pairs)
+        lines += ["", f"Two kernels at once, the largest pair of neighbours ({a.split('_')[0]} and "
+                      f"{b.split('_')[0]}), hold {rows[a]['kernel_peak_mb']:,.0f} + {rows[b]['kernel_peak_mb']:,.0f} "
+                      f"= {total:,.0f} MB: {'more than' if total > 1000 * limit else 'within'} the {limit:g} GB."]
+    return "\n".join(lines)
+
+
+# The blocks made from the results file's entries; "notebook-memory" is made from the notebook-memory file.
 BLOCKS = {"bench": _bench_table, "shared-server": _shared_table, "train-runs": _runs_table, "accuracy": _accuracy_table,
           "seed-spread": _spread_table}
+MEMORY_BLOCK = "notebook-memory"
 
 
-def render(entries: list[dict]) -> dict[str, str]:
-    """The README's blocks, by name (:data:`BLOCKS`), as markdown made from ``entries``.
+def render(entries: list[dict], memory: dict | None = None) -> dict[str, str]:
+    """The README's blocks, by name (:data:`BLOCKS` and :data:`MEMORY_BLOCK`), as markdown made from
+    ``entries`` (:func:`load`) and ``memory`` (:func:`load_memory`).
 
     >>> render([])["bench"]
     '(no benchmark run recorded yet: `make bench` records one)'
     """
-    return {name: make(entries) for name, make in BLOCKS.items()}
+    return {**{name: make(entries) for name, make in BLOCKS.items()}, MEMORY_BLOCK: _memory_table(memory)}
 
 
-def update_readme(text: str, entries: list[dict]) -> str:
+def update_readme(text: str, entries: list[dict], memory: dict | None = None) -> str:
     """``text`` (a README) with every ``<!-- results:NAME -->`` block replaced by :func:`render`'s;
-    a ValueError for a block name :data:`BLOCKS` does not know.
+    a ValueError for a block name it does not make.
 
     >>> update_readme("<!-- results:bench -->\\nold\\n<!-- /results:bench -->", [])
     '<!-- results:bench -->\\n(no benchmark run recorded yet: `make bench` records one)\\n<!-- /results:bench -->'
     """
-    blocks = render(entries)
+    blocks = render(entries, memory)
 
     def replace(match):
         if match["name"] not in blocks:

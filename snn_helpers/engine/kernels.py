@@ -29,7 +29,6 @@ import ctypes
 import hashlib
 import math
 import os
-import platform
 import shutil
 import subprocess
 import sysconfig
@@ -40,6 +39,7 @@ from pathlib import Path
 import torch
 
 from ..system.atomic import atomic_path
+from ..system.machine import cpu_key
 from . import surrogates
 
 SOURCE = Path(__file__).with_name("_kernels.c")
@@ -175,24 +175,6 @@ def _compiler() -> str:
         if name and shutil.which(name):
             return shutil.which(name)
     raise OSError("no C compiler found (set CC)")
-
-
-def cpu_key() -> str:
-    """What compiled code and timings depend on: the CPU model and its instruction-set flags, as text
-    (the lines ``model name`` and ``flags`` of ``/proc/cpuinfo``, else :func:`platform.processor`).
-
-    >>> from unittest import mock
-    >>> two_cores = "processor : 0\\nmodel name : X\\nflags : avx\\nprocessor : 1\\nmodel name : X\\nflags : avx\\n"
-    >>> with mock.patch.object(Path, "read_text", return_value=two_cores):  # each distinct line once, sorted
-    ...     print(cpu_key())
-    flags : avx
-    model name : X
-    """
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        return "\n".join(sorted({line for line in lines if line.startswith(("model name", "flags"))}))
-    except OSError:
-        return platform.processor() or platform.machine()
 
 
 def _build() -> Path:

@@ -1,9 +1,7 @@
-"""Device choice, the CPU's name and timing: the bottom layer, imports only torch and the standard library."""
+"""Device choice and timing: the bottom layer, imports only torch and the standard library."""
 from __future__ import annotations
 
-import platform
 import time
-from pathlib import Path
 
 import torch
 
@@ -20,32 +18,6 @@ def get_device() -> torch.device:
     device(type='cpu')
     """
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def cpu_name() -> str:
-    """The CPU as the system names it: on Linux the first ``model name`` of ``/proc/cpuinfo`` and its
-    family and model numbers (``"AMD EPYC (family 26, model 2)"``: a virtual machine may report no
-    more of the name, and the family tells the generation: 26 is AMD's Zen 5, 6 most of Intel's cores),
-    else :func:`platform.processor`, else the architecture (:func:`platform.machine`).
-
-    >>> from unittest import mock
-    >>> cpuinfo = "model name : AMD EPYC\\ncpu family : 26\\nmodel : 2\\nmodel name : AMD EPYC\\n"
-    >>> with mock.patch.object(Path, "read_text", return_value=cpuinfo):
-    ...     cpu_name()
-    'AMD EPYC (family 26, model 2)'
-    """
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        lines = []
-    fields = {}
-    for line in lines:
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip(), value.strip())
-    if fields.get("model name"):
-        numbers = f" (family {fields['cpu family']}, model {fields['model']})" if "cpu family" in fields else ""
-        return fields["model name"] + numbers
-    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 class Timer:
