@@ -37,6 +37,30 @@ def test_a_new_entry_changes_what_the_readme_must_say():
     assert results.update_readme(changed, entries, results.load_memory()) == text  # the blocks follow the files
 
 
+def test_a_run_of_several_seeds_gives_no_wall_time_for_one_run():
+    three = _train_entry(12.34, "Another CPU")
+    three["figures"]["accuracy"] = {"42": 12.34, "43": 12.5, "44": 12.6}
+    three["figures"]["wall_seconds"] = 90.0  # three trainings, not one
+    block = results.render([three, _train_entry(12.34, "Another CPU")])["train-runs"]
+    assert "| compiled | fp32 | Another CPU | 30.0 s | 12.34% |" in block and "90.0" not in block
+
+
+def _bench_entry(model, flags, bf16_gflops, bf16_samples, date="2026-01-03T00:00:00+00:00"):
+    variants = {"default": {"samples_per_s": 10000}, "fast_bf16": {"samples_per_s": bf16_samples}}
+    return {"kind": "bench", "machine": {"model": model, "flags": flags, "cores": 2, "torch": "2.x"},
+            "commit": "e" * 40, "date": date, "command": "python benchmarks/train_speed.py --record",
+            "figures": {"threads": 2, "gemm_gflops": {"fp32": 100.0, "bf16": bf16_gflops}, "variants": variants}}
+
+
+def test_the_bf16_block_gives_each_machine_its_last_run():
+    block = results.BLOCKS["bf16"]([_bench_entry("CPU A", ["avx2", "avx512_bf16"], 150.0, 9000),
+                            _bench_entry("CPU B", ["avx2"], 20.0, 2500),
+                            _bench_entry("CPU A", ["avx2", "avx512_bf16"], 400.0, 12500, "2026-01-04T00:00:00+00:00")])
+    rows = block.splitlines()[2:]
+    assert rows == ["| CPU A | avx512_bf16 | 2 | 4.00× | 1.25× | 2026-01-04, commit eeeeeeeeee |",
+                    "| CPU B | none (emulated) | 2 | 0.20× | 0.25× | 2026-01-03, commit eeeeeeeeee |"]
+
+
 def test_record_appends_an_entry_with_machine_commit_and_date(tmp_path):
     path = tmp_path / "m.json"
     results.record("train", "cmd", {"accuracy": {"42": 97.0}}, path)
@@ -99,7 +123,7 @@ def _shared_entry(shares):
 def test_the_shared_server_block_quotes_the_last_run_in_its_order():
     entries = results.load(results.RESULTS_FILE)
     block = results.render([*entries, _shared_entry([0.4, 0.75]), _shared_entry([0.36, 0.55])])["shared-server"]
-    assert block.startswith("Measured on Test CPU (avx2; 2 cores")
+    assert block.startswith("Measured on Test CPU, 2 cores with avx2, torch 2.x; commit dddddddddd")
     rows = [line for line in block.splitlines() if line.startswith("| ") and "%" in line]
     assert rows == ["| nothing set | 2.0 s | 22.2 s | 36% (26%–46%) |",
                     "| half a CPU each (`CPU_LIMIT=0.5`) | 2.0 s | 14.5 s | 55% (45%–65%) |"]

@@ -41,7 +41,7 @@ MEMORY_FILE = PROJECT_ROOT / "results" / "notebook_memory.json"
 MEMORY_ROW = ("kernel_peak_mb", "client_peak_mb", "cpu", "cores", "date")  # what a notebook's row must hold
 KINDS = ("bench", "shared", "train", "reported")
 RECIPE_NAMES = {"seed": "baseline"}  # old recipe names, as the README shows them now
-_BLOCK = re.compile(r"(<!-- results:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)", re.S)
+_BLOCK = re.compile(r"(<!-- results:(?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)", re.S)
 
 
 def machine() -> dict:
@@ -185,6 +185,11 @@ def _where(entry) -> str:
     return m["model"] if entry["kind"] != "reported" else f"{m['model']}, as reported in {entry['source']}"
 
 
+def _machine_line(m) -> str:
+    """``"AMD EPYC (family 25, model 17), 2 cores with sse4_2, avx, ..."``: the CPU of an entry's machine."""
+    return f"{m['model']}, {m['cores']} cores with {', '.join(m['flags']) or 'no vector extension recorded'}"
+
+
 def _accuracy_table(entries) -> str:
     rows = {}
     for entry in entries:
@@ -226,7 +231,7 @@ def _bench_table(entries) -> str:
         return "(no benchmark run recorded yet: `make bench` records one)"
     f, m = entry["figures"], entry["machine"]
     threads = f"{f['threads']} thread" + ("s" if f["threads"] != 1 else "")
-    lines = [f"Measured on {m['model']} ({', '.join(m['flags'])}; {m['cores']} cores, {threads}, torch {m['torch']}), "
+    lines = [f"Measured on {_machine_line(m)}, {threads}, torch {m['torch']}; "
              f"commit {entry['commit'][:10]}, {entry['date'][:10]}: `{entry['command']}`, {f['rounds']} "
              f"interleaved rounds of {f['batches_per_round']} steady-state steps, after {f['warmup_batches']} "
              f"training steps, subnormals {'flushed' if f['flush_denormal'] else 'kept'}; load average "
@@ -242,12 +247,32 @@ def _bench_table(entries) -> str:
     return "\n".join(lines)
 
 
+def _bf16_table(entries) -> str:
+    rows = {}
+    for entry in entries:
+        f, m = entry["figures"], entry["machine"]
+        if entry["kind"] == "bench" and {"default", "fast_bf16"} <= set(f["variants"]):
+            rows[(m["model"], tuple(m["flags"]), f["threads"])] = entry  # the last run on each machine
+    if not rows:
+        return "(no benchmark run recorded yet: `make bench` records one)"
+    lines = ["| machine | bf16 extensions | threads | products, bf16 vs fp32 | training, bf16 vs default "
+             "| measured |", "|---|---|---|---|---|---|"]
+    for (model, flags, threads), entry in rows.items():
+        f = entry["figures"]
+        native = ", ".join(flag for flag in flags if "bf16" in flag) or "none (emulated)"
+        products = f["gemm_gflops"]["bf16"] / f["gemm_gflops"]["fp32"]
+        training = f["variants"]["fast_bf16"]["samples_per_s"] / f["variants"]["default"]["samples_per_s"]
+        lines.append(f"| {model} | {native} | {threads} | {products:.2f}× | {training:.2f}× "
+                     f"| {entry['date'][:10]}, commit {entry['commit'][:10]} |")
+    return "\n".join(lines)
+
+
 def _runs_table(entries) -> str:
     rows = {}
     for entry in entries:
         f = entry["figures"]
-        if _full_run(entry) and _recipe(entry) == "baseline" and "42" in f["accuracy"] and \
-                f.get("surrogate") is None and entry.get("table") != "accuracy":
+        if _full_run(entry) and _recipe(entry) == "baseline" and list(f["accuracy"]) == ["42"] and \
+                f.get("surrogate") is None and entry.get("table") != "accuracy":  # one run: its wall time is the run's
             key = (f.get("engine", {}).get("name", f.get("backend", "")), f.get("precision", "fp32"), _where(entry))
             rows.setdefault(key, []).append(f)
     lines = ["| engine | precision | machine | wall time (runs) | seed 42, test accuracy |", "|---|---|---|---|---|"]
@@ -263,7 +288,7 @@ def _shared_table(entries) -> str:
     if entry is None:
         return "(no shared-server run recorded yet: `python benchmarks/shared_server.py --record` records one)"
     f, m = entry["figures"], entry["machine"]
-    lines = [f"Measured on {m['model']} ({', '.join(m['flags'])}; {m['cores']} cores, torch {m['torch']}), commit "
+    lines = [f"Measured on {_machine_line(m)}, torch {m['torch']}; commit "
              f"{entry['commit'][:10]}, {entry['date'][:10]}: `{entry['command']}`: {f['students']} students' "
              f"processes, each training the {f['recipe']} recipe for one epoch on {f['images']:,} images, started "
              f"together; medians over {f['rounds']} interleaved round{'s' if f['rounds'] != 1 else ''}, each share "
@@ -303,7 +328,7 @@ def _memory_table(memory) -> str:
 
 
 # The blocks made from the results file's entries; "notebook-memory" is made from the notebook-memory file.
-BLOCKS = {"bench": _bench_table, "shared-server": _shared_table, "train-runs": _runs_table, "accuracy": _accuracy_table,
+BLOCKS = {"bench": _bench_table, "bf16": _bf16_table, "shared-server": _shared_table, "train-runs": _runs_table, "accuracy": _accuracy_table,
           "seed-spread": _spread_table}
 MEMORY_BLOCK = "notebook-memory"
 
