@@ -308,6 +308,7 @@ def _memory_table(memory) -> str:
     if not memory or not memory["notebooks"]:
         return "(no notebook measured yet: `python benchmarks/notebook_memory.py` measures them)"
     rows, limit = memory["notebooks"], memory["limit_gb"]
+    short = {name: name.split("_")[0] for name in rows}  # "03_training.ipynb" -> "03"
     cpus = sorted({f"{row['cpu']}, {row['cores']} cores" for row in rows.values()})
     dates = sorted(row["date"][:10] for row in rows.values())
     span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
@@ -315,21 +316,21 @@ def _memory_table(memory) -> str:
              f"| notebook | kernel peak | with the client | {limit:g} GB session |", "|---|---|---|---|"]
     for name, row in rows.items():
         both = row["kernel_peak_mb"] + row["client_peak_mb"]
-        lines.append(f"| {name.split('_')[0]} | {row['kernel_peak_mb']:,.0f} MB | {both:,.0f} MB "
+        lines.append(f"| {short[name]} | {row['kernel_peak_mb']:,.0f} MB | {both:,.0f} MB "
                      f"| {'fits' if both <= 1000 * limit else 'does not fit'} |")
     names = list(rows)
     pairs = [(rows[a]["kernel_peak_mb"] + rows[b]["kernel_peak_mb"], a, b) for a, b in zip(names, names[1:])]
     if pairs:
         total, a, b = max(pairs)
-        lines += ["", f"Two kernels at once, the largest pair of neighbours ({a.split('_')[0]} and "
-                      f"{b.split('_')[0]}), hold {rows[a]['kernel_peak_mb']:,.0f} + {rows[b]['kernel_peak_mb']:,.0f} "
+        lines += ["", f"Two kernels at once, the largest pair of neighbours ({short[a]} and {short[b]}), hold "
+                      f"{rows[a]['kernel_peak_mb']:,.0f} + {rows[b]['kernel_peak_mb']:,.0f} "
                       f"= {total:,.0f} MB: {'more than' if total > 1000 * limit else 'within'} the {limit:g} GB."]
     return "\n".join(lines)
 
 
 # The blocks made from the results file's entries; "notebook-memory" is made from the notebook-memory file.
-BLOCKS = {"bench": _bench_table, "bf16": _bf16_table, "shared-server": _shared_table, "train-runs": _runs_table, "accuracy": _accuracy_table,
-          "seed-spread": _spread_table}
+BLOCKS = {"bench": _bench_table, "bf16": _bf16_table, "shared-server": _shared_table, "train-runs": _runs_table,
+          "accuracy": _accuracy_table, "seed-spread": _spread_table}
 MEMORY_BLOCK = "notebook-memory"
 
 

@@ -82,7 +82,8 @@ def cpu_key(cpuinfo: str | Path = CPUINFO) -> str:
     ``model`` and ``flags`` line of ``cpuinfo``, sorted (else :func:`platform.processor`).
 
     >>> import tempfile
-    >>> two_cores = "processor : 0\\nmodel name : X\\nmodel : 17\\nflags : avx\\nprocessor : 1\\nmodel name : X\\nmodel : 17\\nflags : avx\\n"
+    >>> core = "model name : X\\nmodel : 17\\nflags : avx\\n"
+    >>> two_cores = "processor : 0\\n" + core + "processor : 1\\n" + core
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     fake = Path(folder) / "cpuinfo"
     ...     _ = fake.write_text(two_cores)
